@@ -1,0 +1,62 @@
+# Two commands do all the set-up on a fresh machine:
+#   make run    the platform with demo data on SQLite, at http://127.0.0.1:5000
+#   make test   the whole suite on SQLite and, when PostgreSQL is available, on PostgreSQL
+PYTHON ?= python3
+VENV   := .venv
+BIN    := $(VENV)/bin
+HOST   ?= 127.0.0.1
+PORT   ?= 5000
+PYTEST_ARGS ?=
+
+.PHONY: run test test-sqlite test-postgres install translations system-deps clean
+
+$(BIN)/python:
+	$(PYTHON) -m venv $(VENV)
+	$(BIN)/pip install -q --upgrade pip
+
+# Reinstalled whenever pyproject.toml changes.
+$(VENV)/.installed: pyproject.toml | $(BIN)/python
+	$(BIN)/pip install -q -e ".[test]"
+	touch $@
+
+install: $(VENV)/.installed translations
+
+translations: $(VENV)/.installed
+	$(BIN)/pybabel compile --statistics -d voucher_app/translations
+
+run: install
+	$(BIN)/voucher db upgrade
+	$(BIN)/voucher demo
+	@echo ""
+	@echo "  Serving at http://$(HOST):$(PORT)  (Ctrl-C stops)"
+	@echo "  Bureau admin: sign in at http://$(HOST):$(PORT)/staff/login as admin / admin-demo-2026"
+	@echo "  Resident:     sign in at http://$(HOST):$(PORT)/login with any mobile number;"
+	@echo "                the SMS code appears at http://$(HOST):$(PORT)/dev/outbox"
+	@echo ""
+	$(BIN)/voucher serve --host $(HOST) --port $(PORT)
+
+system-deps:
+	@scripts/system-deps.sh
+
+test: install system-deps
+	$(MAKE) --no-print-directory test-sqlite
+	@if [ -n "$$TEST_DATABASE_URL" ]; then \
+	  $(MAKE) --no-print-directory test-postgres; \
+	elif ls /usr/lib/postgresql/*/bin/initdb >/dev/null 2>&1; then \
+	  url=$$(scripts/test-postgres.sh start) && \
+	  TEST_DATABASE_URL=$$url $(MAKE) --no-print-directory test-postgres; \
+	else \
+	  echo "PostgreSQL is not installed: the suite ran on SQLite only (apt-get install postgresql)"; \
+	fi
+
+test-sqlite:
+	@echo "== tests on SQLite"
+	env -u TEST_DATABASE_URL $(BIN)/pytest -q -p no:cacheprovider $(PYTEST_ARGS)
+
+test-postgres:
+	@echo "== tests on PostgreSQL"
+	$(BIN)/pytest -q -p no:cacheprovider $(PYTEST_ARGS)
+
+clean:
+	rm -rf $(VENV) instance build *.egg-info
+	find . -name __pycache__ -prune -exec rm -rf {} +

@@ -1,0 +1,1 @@
+"""Merchants, their cashiers, enrolment in campaigns and settlement statements."""

@@ -1,0 +1,22 @@
+#!/usr/bin/env bash
+# Installs what the tests need from Debian's packages when it is missing: chromium (browser tests),
+# CJK fonts (screenshots of Chinese pages) and PostgreSQL (the suite's second database).
+# Needs root and apt-get; elsewhere it says what to install and exits non-zero.
+set -euo pipefail
+
+missing=()
+[ -x /usr/bin/chromium ] || missing+=(chromium)
+ls /usr/lib/postgresql/*/bin/initdb >/dev/null 2>&1 || missing+=(postgresql)
+[ -d /usr/share/fonts/opentype/noto ] || missing+=(fonts-noto-cjk)
+
+if [ ${#missing[@]} -eq 0 ]; then
+  exit 0
+fi
+if [ "$(id -u)" != 0 ] || ! command -v apt-get >/dev/null; then
+  echo "system-deps: please install these Debian packages: ${missing[*]}" >&2
+  exit 1
+fi
+echo "system-deps: installing ${missing[*]}"
+export DEBIAN_FRONTEND=noninteractive
+apt-get update -q
+apt-get install -y -q --no-install-recommends "${missing[@]}"

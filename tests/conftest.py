@@ -1,0 +1,195 @@
+"""Fixtures: the app on a real database, a movable clock, the real server, and a real browser.
+
+The suite runs on SQLite by default and on PostgreSQL when ``TEST_DATABASE_URL`` names one
+(``make test`` does both). The schema is made once per run by the migrations, as in production;
+every test starts from empty tables.
+"""
+from __future__ import annotations
+
+import datetime as dt
+import os
+import socket
+import subprocess
+import sys
+import tempfile
+import time
+import urllib.request
+from pathlib import Path
+
+import pytest
+from sqlalchemy import text
+
+from voucher_app import create_app
+from voucher_app.clock import MovableClock
+from voucher_app.extensions import db
+
+ROOT = Path(__file__).resolve().parent.parent
+CHROMIUM = os.environ.get("CHROMIUM_PATH", "/usr/bin/chromium")
+
+
+@pytest.fixture(scope="session")
+def database_url(tmp_path_factory) -> str:
+    url = os.environ.get("TEST_DATABASE_URL")
+    if url:
+        return url
+    return f"sqlite:///{tmp_path_factory.mktemp('db') / 'test.db'}"
+
+
+@pytest.fixture(scope="session")
+def _schema(database_url):
+    """Build the schema with the migrations, once per run, on an empty database."""
+    import flask_migrate
+
+    app = create_app("testing", {"SQLALCHEMY_DATABASE_URI": database_url})
+    with app.app_context():
+        if db.engine.dialect.name == "postgresql":
+            with db.engine.begin() as conn:
+                conn.execute(text("DROP SCHEMA public CASCADE"))
+                conn.execute(text("CREATE SCHEMA public"))
+        flask_migrate.upgrade()
+        db.engine.dispose()
+    return database_url
+
+
+def _empty_tables() -> None:
+    tables = [t.name for t in reversed(db.metadata.sorted_tables)]
+    with db.engine.begin() as conn:
+        if db.engine.dialect.name == "postgresql":
+            conn.execute(text("TRUNCATE " + ", ".join(f'"{t}"' for t in tables) + " CASCADE"))
+        else:
+            for table in tables:
+                conn.execute(text(f'DELETE FROM "{table}"'))
+
+
+@pytest.fixture
+def app_overrides() -> dict:
+    """Settings a test module wants on top of the testing configuration (override the fixture)."""
+    return {}
+
+
+@pytest.fixture
+def app(_schema, app_overrides):
+    app = create_app("testing", {"SQLALCHEMY_DATABASE_URI": _schema, **app_overrides})
+    app.extensions["voucher.clock"] = MovableClock(dt.datetime(2026, 12, 1, 12, 0, tzinfo=dt.timezone.utc))
+    with app.app_context():
+        yield app
+        db.session.remove()
+        _empty_tables()
+        db.engine.dispose()
+
+
+@pytest.fixture
+def clock(app) -> MovableClock:
+    return app.extensions["voucher.clock"]
+
+
+@pytest.fixture
+def client(app):
+    return app.test_client()
+
+
+@pytest.fixture
+def runner(app):
+    return app.test_cli_runner()
+
+
+@pytest.fixture
+def city(app):
+    """The city's plan (shipped data file) loaded."""
+    from campaigns.service import city_data_file, load_city_data
+
+    load_city_data(city_data_file())
+
+
+# The real server -------------------------------------------------------------------------------------
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+class LiveServer:
+    """``voucher serve`` in a subprocess, on a free loopback port."""
+
+    def __init__(self, database_url: str, workers: int = 2, env: dict | None = None):
+        self.port = free_port()
+        self.url = f"http://127.0.0.1:{self.port}"
+        self.log = tempfile.NamedTemporaryFile("w+", prefix=f"voucher-serve-{self.port}-", suffix=".log")
+        environment = {**os.environ, "VOUCHER_ENV": "testing", "DATABASE_URL": database_url, **(env or {})}
+        self.process = subprocess.Popen(
+            [sys.executable, "-m", "voucher_app", "serve", "--host", "127.0.0.1", "--port", str(self.port),
+             "--workers", str(workers)],
+            env=environment, stdout=self.log, stderr=subprocess.STDOUT, text=True)
+        self._wait_until_up()
+
+    def _wait_until_up(self, timeout: float = 30) -> None:
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline:
+            if self.process.poll() is not None:
+                raise RuntimeError("voucher serve exited:\n" + self.output())
+            try:
+                with urllib.request.urlopen(self.url + "/api/v1/health", timeout=1) as response:
+                    if response.status == 200:
+                        return
+            except OSError:
+                time.sleep(0.1)
+        self.stop()
+        raise RuntimeError("voucher serve did not answer within %ss" % timeout)
+
+    def output(self) -> str:
+        self.log.flush()
+        return Path(self.log.name).read_text()
+
+    def stop(self) -> str:
+        self.process.terminate()
+        try:
+            self.process.wait(timeout=15)
+        except subprocess.TimeoutExpired:
+            self.process.kill()
+            self.process.wait()
+        output = self.output()
+        self.log.close()
+        return output
+
+
+@pytest.fixture(scope="session")
+def live_server(_schema):
+    """One real server for the run (two gunicorn workers, testing configuration)."""
+    server = LiveServer(_schema)
+    yield server
+    server.stop()
+
+
+@pytest.fixture
+def server(app, city, live_server) -> LiveServer:
+    """The real server, with the city's plan loaded; the tables are emptied after the test."""
+    return live_server
+
+
+# The real browser ------------------------------------------------------------------------------------
+
+@pytest.fixture(scope="session")
+def browser():
+    from playwright.sync_api import sync_playwright
+
+    if not Path(CHROMIUM).exists():
+        pytest.fail(f"browser tests need Debian's chromium at {CHROMIUM} (apt-get install chromium)")
+    with sync_playwright() as playwright:
+        browser = playwright.chromium.launch(
+            executable_path=CHROMIUM,
+            args=["--no-sandbox", "--disable-gpu", "--disable-background-networking", "--disable-component-update",
+                  "--disable-sync", "--no-first-run", "--disable-quic"])
+        yield browser
+        browser.close()
+
+
+@pytest.fixture
+def phone_page(browser, server):
+    """A page on a phone-sized viewport, pointed at the live server."""
+    context = browser.new_context(viewport={"width": 375, "height": 740}, device_scale_factor=2, is_mobile=True,
+                                  has_touch=True, locale="zh-CN", base_url=server.url)
+    page = context.new_page()
+    page.set_default_timeout(10_000)
+    yield page
+    context.close()

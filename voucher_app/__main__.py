@@ -1,0 +1,4 @@
+"""``python -m voucher_app`` is the ``voucher`` command."""
+from .cli import main
+
+main()

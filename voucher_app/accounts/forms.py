@@ -1,0 +1,43 @@
+"""Sign-in forms of the pages (Flask-WTF brings CSRF protection)."""
+from __future__ import annotations
+
+from flask_babel import lazy_gettext as _l
+from flask_wtf import FlaskForm
+from wtforms import PasswordField, StringField
+from wtforms.validators import DataRequired, Length, Regexp, ValidationError
+
+from .phones import normalize_phone
+
+
+class PhoneField(StringField):
+    """A mobile number; normalised to its 11 digits when valid."""
+
+    def process_formdata(self, valuelist):
+        super().process_formdata(valuelist)
+        self.data = normalize_phone(self.data or "") or (self.data or "").strip()
+
+
+def _valid_phone(form, field):
+    if normalize_phone(field.data or "") is None:
+        raise ValidationError(_l("Enter an 11-digit mainland mobile number, such as 13800138000."))
+
+
+class CodeRequestForm(FlaskForm):
+    phone = PhoneField(_l("Mobile number"), validators=[DataRequired(_l("This field is required.")), _valid_phone],
+                       render_kw={"inputmode": "tel", "autocomplete": "tel", "maxlength": 16})
+
+
+class ResidentLoginForm(FlaskForm):
+    phone = PhoneField(_l("Mobile number"), validators=[DataRequired(_l("This field is required.")), _valid_phone],
+                       render_kw={"inputmode": "tel", "autocomplete": "tel", "maxlength": 16})
+    code = StringField(_l("SMS code"), validators=[
+        DataRequired(_l("This field is required.")),
+        Regexp(r"^\s*\d{6}\s*$", message=_l("The code is the 6 digits in the SMS."))],
+        render_kw={"inputmode": "numeric", "autocomplete": "one-time-code", "maxlength": 6})
+
+
+class StaffLoginForm(FlaskForm):
+    username = StringField(_l("Username"), validators=[DataRequired(_l("This field is required.")), Length(max=64)],
+                           render_kw={"autocomplete": "username"})
+    password = PasswordField(_l("Password"), validators=[DataRequired(_l("This field is required."))],
+                             render_kw={"autocomplete": "current-password"})

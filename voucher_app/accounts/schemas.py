@@ -1,0 +1,56 @@
+"""Shapes of what the accounts API accepts and answers."""
+from __future__ import annotations
+
+from flask_babel import gettext as _
+from pydantic import BaseModel, ConfigDict, Field, field_validator
+
+from .models import User
+from .phones import normalize_phone
+
+
+def _phone(value: str) -> str:
+    phone = normalize_phone(value if isinstance(value, str) else "")
+    if phone is None:
+        raise ValueError(_("Enter an 11-digit mainland mobile number, such as 13800138000."))
+    return phone
+
+
+class OtpRequest(BaseModel):
+    model_config = ConfigDict(extra="ignore")
+    phone: str
+
+    _check_phone = field_validator("phone")(_phone)
+
+
+class OtpLogin(BaseModel):
+    model_config = ConfigDict(extra="ignore")
+    phone: str
+    code: str = Field(min_length=1, max_length=12)
+
+    _check_phone = field_validator("phone")(_phone)
+
+    @field_validator("code")
+    @classmethod
+    def _six_digits(cls, value: str) -> str:
+        value = value.strip()
+        if not (len(value) == 6 and value.isdigit()):
+            raise ValueError(_("The code is the 6 digits in the SMS."))
+        return value
+
+
+class PasswordLogin(BaseModel):
+    model_config = ConfigDict(extra="ignore")
+    username: str = Field(min_length=1, max_length=64)
+    password: str = Field(min_length=1, max_length=200)
+
+
+def user_out(user: User, *, owner: bool) -> dict:
+    """A user as shown to themselves (``owner``) or to anyone else (phone masked)."""
+    return {
+        "id": user.id,
+        "role": user.role.value,
+        "username": user.username,
+        "display_name": user.display_name,
+        "phone": user.phone if owner else user.masked_phone,
+        "merchant_id": user.merchant_id,
+    }

@@ -1,0 +1,101 @@
+"""Database plumbing shared by every domain: column types, opaque ids, and the write transaction.
+
+SQLite and PostgreSQL both serve this app, and they lock differently:
+
+* SQLite has one writer at a time and ignores ``SELECT … FOR UPDATE``. A transaction that reads and
+  later writes would have to *upgrade* its lock, and in WAL mode that upgrade fails at once
+  (``SQLITE_BUSY``) when another writer committed in between; the busy timeout cannot help. So every
+  service that writes begins its transaction with ``BEGIN IMMEDIATE``: it takes the write lock first,
+  waits for it under the busy timeout, and then reads a snapshot nobody else can change. Read-only
+  requests begin a plain deferred transaction and never block each other or the writer.
+* PostgreSQL runs writers in parallel under READ COMMITTED; services lock the rows they consume
+  (``FOR UPDATE``/``SKIP LOCKED``) and let unique constraints say "at most once".
+
+``write_transaction()`` hides that difference from the services.
+"""
+from __future__ import annotations
+
+import contextlib
+import datetime as dt
+from collections.abc import Iterator
+
+from sqlalchemy import DateTime, event
+from sqlalchemy.engine import Engine
+from sqlalchemy.types import TypeDecorator
+from ulid import ULID
+
+from .extensions import db
+
+_IMMEDIATE = "voucher_sqlite_immediate"
+
+
+def new_id() -> str:
+    """An opaque, unguessable, time-ordered id (a ULID): never a sequential integer."""
+    return str(ULID()).lower()
+
+
+class UTCDateTime(TypeDecorator):
+    """A timestamp stored in UTC and always read back as an aware UTC ``datetime``.
+
+    SQLite keeps no offset, PostgreSQL keeps ``timestamptz``; both return aware values here.
+    """
+
+    impl = DateTime(timezone=True)
+    cache_ok = True
+
+    def process_bind_param(self, value, dialect):
+        if value is None:
+            return None
+        if value.tzinfo is None:
+            raise ValueError("naive datetime given where an aware one is required")
+        value = value.astimezone(dt.timezone.utc)
+        return value.replace(tzinfo=None) if dialect.name == "sqlite" else value
+
+    def process_result_value(self, value, dialect):
+        if value is None:
+            return None
+        if value.tzinfo is None:
+            return value.replace(tzinfo=dt.timezone.utc)
+        return value.astimezone(dt.timezone.utc)
+
+
+def configure_sqlite(engine: Engine, busy_timeout_ms: int) -> None:
+    """WAL, a busy timeout, foreign keys, and IMMEDIATE write transactions (SQLAlchemy's pysqlite recipe)."""
+
+    @event.listens_for(engine, "connect")
+    def _on_connect(dbapi_connection, _record):
+        # Let SQLAlchemy's "begin" event issue BEGIN itself instead of pysqlite's implicit one.
+        dbapi_connection.isolation_level = None
+        cursor = dbapi_connection.cursor()
+        cursor.execute("PRAGMA journal_mode=WAL")
+        cursor.execute(f"PRAGMA busy_timeout={int(busy_timeout_ms)}")
+        cursor.execute("PRAGMA foreign_keys=ON")
+        cursor.execute("PRAGMA synchronous=NORMAL")
+        cursor.close()
+
+    @event.listens_for(engine, "begin")
+    def _on_begin(conn):
+        immediate = conn.get_execution_options().get(_IMMEDIATE)
+        conn.exec_driver_sql("BEGIN IMMEDIATE" if immediate else "BEGIN")
+
+
+@contextlib.contextmanager
+def write_transaction() -> Iterator[None]:
+    """Run the block in one write transaction: commit on success, roll back on any error.
+
+    A read transaction the request may have begun (say, loading the signed-in user) is ended first,
+    so that on SQLite the write transaction starts with ``BEGIN IMMEDIATE`` instead of upgrading a
+    read lock. Objects loaded before are expired and reload on next access.
+    """
+    session = db.session()  # the request's Session itself, not the scoped proxy
+    if session.in_transaction():
+        if session.new or session.dirty or session.deleted:
+            raise RuntimeError("write_transaction() entered with unsaved changes in the session")
+        session.rollback()
+    session.connection(execution_options={_IMMEDIATE: True})
+    try:
+        yield
+        session.commit()
+    except BaseException:
+        session.rollback()
+        raise

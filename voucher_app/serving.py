@@ -1,0 +1,41 @@
+"""Running the app under gunicorn from ``voucher serve``.
+
+The command replaces itself with gunicorn (``exec``) instead of running it in-process: the CLI
+runs inside an app context, and a sync worker forked from it would inherit that context, so every
+request would share one ``g`` and one database session that is never closed.
+"""
+from __future__ import annotations
+
+import os
+import sys
+
+from gunicorn.glogging import Logger
+
+from .accounts.phones import MaskPhonesFilter
+
+
+class MaskedLogger(Logger):
+    """gunicorn's logger, with phone numbers masked in access and error logs."""
+
+    def setup(self, cfg):
+        super().setup(cfg)
+        mask = MaskPhonesFilter()
+        for log in (self.error_log, self.access_log):
+            log.addFilter(mask)
+            for handler in log.handlers:
+                handler.addFilter(mask)
+
+
+def gunicorn_argv(*, host: str, port: int, workers: int, threads: int) -> list[str]:
+    argv = [sys.executable, "-m", "gunicorn", "-c", "python:voucher_app.gunicorn_conf",
+            "--bind", f"{host}:{port}", "--workers", str(workers)]
+    if threads > 1:
+        argv += ["--worker-class", "gthread", "--threads", str(threads)]
+    return argv + ["voucher_app.wsgi:app"]
+
+
+def exec_gunicorn(*, host: str, port: int, workers: int, threads: int) -> None:
+    argv = gunicorn_argv(host=host, port=port, workers=workers, threads=threads)
+    sys.stdout.flush()
+    sys.stderr.flush()
+    os.execv(argv[0], argv)
