@@ -84,8 +84,20 @@ def clock(app) -> MovableClock:
 
 
 @pytest.fixture
-def client(app):
-    return app.test_client()
+def client(app, _schema, app_overrides):
+    """A client of a twin app on the same database and clock.
+
+    The ``app`` fixture keeps an app context pushed (so tests can call services directly), and
+    requests of its own client would all share that context's ``g``, where Flask-Babel and
+    Flask-Login cache the locale and the signed-in user. The twin's requests each get a fresh
+    context, as behind a real server, so only cookies and headers carry state between requests.
+    """
+    twin = create_app("testing", {"SQLALCHEMY_DATABASE_URI": _schema, **app_overrides})
+    twin.extensions["voucher.clock"] = app.extensions["voucher.clock"]
+    yield twin.test_client()
+    with twin.app_context():
+        db.session.remove()
+        db.engine.dispose()
 
 
 @pytest.fixture

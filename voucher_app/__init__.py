@@ -64,7 +64,7 @@ def check_production_safety(app: Flask) -> None:
     """Production refuses to start with a development secret, the SMS outbox, or debug on."""
     if app.config["ENV_NAME"] != "production":
         return
-    key = app.config.get("SECRET_KEY") or ""
+    key = str(app.config.get("SECRET_KEY") or "")
     if key in (settings.Config.SECRET_KEY, settings.TestingConfig.SECRET_KEY) or len(key) < 32:
         raise ConfigurationError("production needs a real secret: set VOUCHER_SECRET_KEY to 32+ random "
                                  "characters (python -c 'import secrets; print(secrets.token_urlsafe(48))')")
@@ -77,13 +77,12 @@ def check_production_safety(app: Flask) -> None:
 
 def configure_logging(app: Flask) -> None:
     """Phone numbers never reach a log, whoever writes it."""
-    mask = MaskPhonesFilter()
-    for logger in (logging.getLogger(), app.logger):
-        for handler in logger.handlers:
-            handler.addFilter(mask)
     from flask.logging import default_handler
 
-    default_handler.addFilter(mask)
+    handlers = [*logging.getLogger().handlers, *app.logger.handlers, default_handler]
+    for handler in handlers:
+        if not any(isinstance(f, MaskPhonesFilter) for f in handler.filters):
+            handler.addFilter(MaskPhonesFilter())
 
 
 def configure_database(app: Flask) -> None:

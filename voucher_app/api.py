@@ -12,6 +12,7 @@ from flask import jsonify, request
 
 from .accounts.models import Role, User
 from .accounts.service import user_for_token
+from .clock import now
 from .errors import Forbidden, Unauthorized
 
 
@@ -23,7 +24,7 @@ def api_user() -> User | None:
     # Cached on the request itself: ``g`` lives as long as the app context, which may span requests.
     if _USER_KEY not in request.environ:
         scheme, _, token = request.headers.get("Authorization", "").partition(" ")
-        request.environ[_USER_KEY] = user_for_token(token.strip()) if scheme.lower() == "bearer" and token else None
+        request.environ[_USER_KEY] = user_for_token(token.strip(), now()) if scheme.lower() == "bearer" and token else None
     return request.environ[_USER_KEY]
 
 

@@ -25,7 +25,8 @@ class Model(DeclarativeBase):
     metadata = MetaData(naming_convention=NAMING_CONVENTION)
 
 
-db = SQLAlchemy(model_class=Model)
+# Objects a service returns stay readable after its commit; every write transaction still starts fresh.
+db = SQLAlchemy(model_class=Model, session_options={"expire_on_commit": False})
 migrate = Migrate()
 login_manager = LoginManager()
 csrf = CSRFProtect()

@@ -1,7 +1,7 @@
 """Sign-in over the API and on the pages; both call the same services."""
 from __future__ import annotations
 
-from flask import Blueprint, current_app, flash, jsonify, redirect, render_template, request, url_for
+from flask import Blueprint, current_app, flash, jsonify, redirect, render_template, request, session, url_for
 from flask_babel import gettext as _
 from flask_login import current_user, login_required, login_user, logout_user
 from sqlalchemy import select
@@ -76,7 +76,8 @@ def login():
     """Residents sign in with their phone and an SMS code."""
     if current_user.is_authenticated:
         return redirect(url_for("pages.home"))
-    phone = request.args.get("phone", "")
+    # The number waits in the session, not the URL, so it stays out of history and access logs.
+    phone = session.get("login_phone", "")
     return render_template("accounts/login.html", code_form=CodeRequestForm(phone=phone),
                            login_form=ResidentLoginForm(phone=phone), code_sent=bool(phone))
 
@@ -89,7 +90,8 @@ def send_code():
     if form.validate_on_submit():
         service.request_otp(form.phone.data, now())
         flash(_("We sent a 6-digit code to %(phone)s.", phone=mask_phone(form.phone.data)), "success")
-        return redirect(url_for("accounts.login", phone=form.phone.data, next=request.args.get("next")))
+        session["login_phone"] = form.phone.data
+        return redirect(url_for("accounts.login", next=request.args.get("next")))
     return render_template("accounts/login.html", code_form=form, login_form=ResidentLoginForm(),
                            code_sent=False), 422
 
@@ -103,6 +105,7 @@ def login_with_code():
         except DomainError as err:
             form.code.errors.append(str(err.title))
         else:
+            session.pop("login_phone", None)
             login_user(user, remember=True)
             flash(_("Signed in."), "success")
             return redirect(_safe_next() or url_for("pages.home"))
