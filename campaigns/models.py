@@ -1,12 +1,16 @@
-"""The city's plan as data: districts, the plan's actions and measures, and its targets.
+"""The city's plan as data (districts, actions, measures, targets) and the campaigns that fund it.
 
-Loaded from the city's data file (``voucher city load``); nothing here is specific to one city.
+The plan is loaded from the city's data file (``voucher city load``); nothing here is specific to one city.
 """
 from __future__ import annotations
 
-from sqlalchemy import JSON, ForeignKey, Integer, String, Text, BigInteger
+import datetime as dt
+import enum
+
+from sqlalchemy import JSON, BigInteger, Boolean, CheckConstraint, Enum, ForeignKey, Integer, String, Text
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
+from voucher_app.database import UTCDateTime, new_id
 from voucher_app.extensions import db
 
 
@@ -73,3 +77,148 @@ class CitySetting(db.Model):
 
     key: Mapped[str] = mapped_column(String(64), primary_key=True)
     value: Mapped[dict | list | str | None] = mapped_column(JSON)
+
+
+# Campaigns -----------------------------------------------------------------------------------------
+
+class CampaignKind(str, enum.Enum):
+    night_economy = "night_economy"
+    holiday = "holiday"
+    tourism = "tourism"
+    auto = "auto"
+    general = "general"
+    health = "health"
+    sports = "sports"
+    fashion = "fashion"
+    information = "information"
+    rural = "rural"
+
+
+class CampaignStatus(str, enum.Enum):
+    draft = "draft"
+    scheduled = "scheduled"
+    open = "open"
+    closed = "closed"
+    cancelled = "cancelled"
+    settled = "settled"
+
+
+MERCHANT_CATEGORIES = ("catering", "retail", "supermarket", "appliances", "auto", "accommodation", "tourism",
+                       "entertainment", "health", "sports", "agriculture", "other")
+
+
+def _enum(cls, name: str) -> Enum:
+    return Enum(cls, native_enum=False, length=20, create_constraint=True, name=name,
+                values_callable=lambda members: [m.value for m in members])
+
+
+class CampaignMeasure(db.Model):
+    """A measure of the plan that a campaign funds.
+
+    No foreign key to ``measures``: a draft may name a code the plan lacks, and publishing refuses it.
+    """
+
+    __tablename__ = "campaign_measures"
+
+    campaign_id: Mapped[str] = mapped_column(ForeignKey("campaigns.id", ondelete="CASCADE"), primary_key=True)
+    measure_code: Mapped[str] = mapped_column(String(16), primary_key=True, index=True)
+    position: Mapped[int] = mapped_column(Integer, default=0)
+
+
+class Campaign(db.Model):
+    """A voucher campaign funding one or more of the plan's measures.
+
+    ``status`` is what was last recorded; what users meet follows the clock (see ``lifecycle``).
+    """
+
+    __tablename__ = "campaigns"
+    __table_args__ = (
+        CheckConstraint("budget_cents >= 0", name="budget_not_negative"),
+        CheckConstraint("limit_per_resident >= 1 AND limit_per_round >= 1", name="limits_positive"),
+        CheckConstraint("valid_days >= 1", name="valid_days_positive"),
+    )
+
+    id: Mapped[str] = mapped_column(String(26), primary_key=True, default=new_id)
+    name: Mapped[str] = mapped_column(String(200))
+    description: Mapped[str | None] = mapped_column(Text)
+    kind: Mapped[CampaignKind] = mapped_column(_enum(CampaignKind, "campaign_kind"))
+    status: Mapped[CampaignStatus] = mapped_column(_enum(CampaignStatus, "campaign_status"), index=True)
+    budget_cents: Mapped[int] = mapped_column(BigInteger)
+    starts_at: Mapped[dt.datetime] = mapped_column(UTCDateTime)
+    ends_at: Mapped[dt.datetime] = mapped_column(UTCDateTime)
+    merchant_categories: Mapped[list] = mapped_column(JSON, default=list)  # empty = every category
+    districts: Mapped[list] = mapped_column(JSON, default=list)  # empty = every district
+    limit_per_resident: Mapped[int] = mapped_column(Integer)
+    limit_per_round: Mapped[int] = mapped_column(Integer)
+    valid_days: Mapped[int] = mapped_column(Integer)
+    valid_from: Mapped[str | None] = mapped_column(String(5))  # "18:00", city time
+    valid_to: Mapped[str | None] = mapped_column(String(5))  # "02:00"; before valid_from = crosses midnight
+    valid_weekdays: Mapped[list | None] = mapped_column(JSON)  # ISO weekdays; None = every day
+    recycle_expired: Mapped[bool] = mapped_column(Boolean, default=False)
+    created_by: Mapped[str | None] = mapped_column(ForeignKey("users.id"))
+    created_at: Mapped[dt.datetime] = mapped_column(UTCDateTime)
+    updated_at: Mapped[dt.datetime] = mapped_column(UTCDateTime)
+    published_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime)
+    cancelled_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime)
+    cancel_reason: Mapped[str | None] = mapped_column(Text)
+
+    measure_links: Mapped[list[CampaignMeasure]] = relationship(order_by=CampaignMeasure.position,
+                                                                 cascade="all, delete-orphan")
+    tiers: Mapped[list["Tier"]] = relationship(back_populates="campaign", order_by="Tier.position",
+                                               cascade="all, delete-orphan")
+    rounds: Mapped[list["Round"]] = relationship(back_populates="campaign", order_by="Round.position",
+                                                 cascade="all, delete-orphan")
+
+    @property
+    def measure_codes(self) -> list[str]:
+        return [link.measure_code for link in self.measure_links]
+
+
+class Tier(db.Model):
+    """A kind of voucher in a campaign: 满X减Y (threshold 0 = plain face value), and how many in all."""
+
+    __tablename__ = "tiers"
+    __table_args__ = (
+        CheckConstraint("threshold_cents >= 0 AND discount_cents > 0 AND quantity >= 0", name="amounts_valid"),
+    )
+
+    id: Mapped[str] = mapped_column(String(26), primary_key=True, default=new_id)
+    campaign_id: Mapped[str] = mapped_column(ForeignKey("campaigns.id", ondelete="CASCADE"), index=True)
+    position: Mapped[int] = mapped_column(Integer)
+    name: Mapped[str] = mapped_column(String(100))
+    threshold_cents: Mapped[int] = mapped_column(BigInteger)
+    discount_cents: Mapped[int] = mapped_column(BigInteger)
+    quantity: Mapped[int] = mapped_column(Integer)
+
+    campaign: Mapped[Campaign] = relationship(back_populates="tiers")
+
+
+class Round(db.Model):
+    """A release (场次): at ``release_at`` the listed quantity of each tier becomes claimable."""
+
+    __tablename__ = "rounds"
+
+    id: Mapped[str] = mapped_column(String(26), primary_key=True, default=new_id)
+    campaign_id: Mapped[str] = mapped_column(ForeignKey("campaigns.id", ondelete="CASCADE"), index=True)
+    position: Mapped[int] = mapped_column(Integer)
+    release_at: Mapped[dt.datetime] = mapped_column(UTCDateTime)
+
+    campaign: Mapped[Campaign] = relationship(back_populates="rounds")
+    allocations: Mapped[list["RoundAllocation"]] = relationship(back_populates="round",
+                                                                cascade="all, delete-orphan")
+
+    def quantity_of(self, tier_id: str) -> int:
+        return next((a.quantity for a in self.allocations if a.tier_id == tier_id), 0)
+
+
+class RoundAllocation(db.Model):
+    """How many vouchers of one tier a round releases."""
+
+    __tablename__ = "round_allocations"
+    __table_args__ = (CheckConstraint("quantity >= 0", name="quantity_not_negative"),)
+
+    round_id: Mapped[str] = mapped_column(ForeignKey("rounds.id", ondelete="CASCADE"), primary_key=True)
+    tier_id: Mapped[str] = mapped_column(ForeignKey("tiers.id", ondelete="CASCADE"), primary_key=True)
+    quantity: Mapped[int] = mapped_column(Integer)
+
+    round: Mapped[Round] = relationship(back_populates="allocations")

@@ -1,19 +1,29 @@
-"""Services over the city's plan: loading it from its data file and reading it back."""
+"""Services over the city's plan (loading and reading it) and over campaigns (drafting, publishing,
+cancelling, listing). Every write owns its transaction; bureau actions leave an audit record."""
 from __future__ import annotations
 
+import datetime as dt
 import json
 from pathlib import Path
 
 from flask import current_app
 from flask_babel import get_locale
-from sqlalchemy import select
+from flask_babel import gettext as _
+from flask_babel import lazy_gettext as _l
+from sqlalchemy import and_, or_, select
 from sqlalchemy.orm import selectinload
 
-from voucher_app.database import write_transaction
-from voucher_app.errors import ValidationError
+from voucher_app.accounts.models import User
+from voucher_app.audit.service import audited
+from voucher_app.database import new_id, write_transaction
+from voucher_app.errors import Conflict, NotFound, ValidationError
 from voucher_app.extensions import db
 
-from .models import Action, CitySetting, District, Measure, PlanTarget
+from . import rules
+from .lifecycle import effective_status, is_editable
+from .models import (Action, Campaign, CampaignMeasure, CampaignStatus, CitySetting, District, Measure, PlanTarget,
+                     Round, RoundAllocation, Tier)
+from .schemas import CampaignIn, CampaignPatch, campaign_out
 
 SHIPPED_CITY_FILE = Path(__file__).parent / "data" / "guangyuan.json"
 
@@ -100,3 +110,179 @@ def city_name() -> str | None:
     if not setting or not isinstance(setting.value, dict):
         return None
     return setting.value.get("name_en" if str(get_locale()) == "en" else "name_zh")
+
+
+# Campaigns -----------------------------------------------------------------------------------------
+
+def _apply(campaign: Campaign, data: dict) -> None:
+    """Copy validated request fields onto a draft; tiers and rounds are replaced as a whole."""
+    simple = ("name", "description", "kind", "budget_cents", "starts_at", "ends_at", "merchant_categories",
+              "districts", "limit_per_resident", "limit_per_round", "valid_days", "valid_weekdays",
+              "recycle_expired")
+    for field in simple:
+        if field in data:
+            setattr(campaign, field, data[field])
+    if "valid_hours" in data:
+        hours = data["valid_hours"]
+        campaign.valid_from, campaign.valid_to = (hours["from_"], hours["to"]) if hours else (None, None)
+    if "measure_codes" in data:
+        codes = list(dict.fromkeys(data["measure_codes"]))
+        campaign.measure_links = [CampaignMeasure(measure_code=code, position=i) for i, code in enumerate(codes)]
+    if "tiers" in data or "rounds" in data:
+        tiers_in = data.get("tiers")
+        if tiers_in is None:
+            tiers_in = [{"name": t.name, "threshold_cents": t.threshold_cents, "discount_cents": t.discount_cents,
+                         "quantity": t.quantity} for t in campaign.tiers]
+        rounds_in = data.get("rounds")
+        if rounds_in is None:
+            rounds_in = [{"release_at": r.release_at, "quantities": [r.quantity_of(t.id) for t in campaign.tiers]}
+                         for r in campaign.rounds]
+        tiers = [Tier(id=new_id(), position=i, **t) for i, t in enumerate(tiers_in)]
+        rounds = []
+        for i, r in enumerate(sorted(rounds_in, key=lambda r: r["release_at"])):
+            quantities = r["quantities"]
+            if len(quantities) != len(tiers):
+                raise ValidationError(errors=[{"field": f"rounds.{i}.quantities", "message": _(
+                    "Give one quantity per tier (%(n)d), in the tiers' order.", n=len(tiers))}])
+            rounds.append(Round(id=new_id(), position=i, release_at=r["release_at"], allocations=[
+                RoundAllocation(tier_id=tier.id, quantity=q) for tier, q in zip(tiers, quantities)]))
+        campaign.tiers, campaign.rounds = tiers, rounds
+
+
+def create_campaign(data: CampaignIn, actor: User, now: dt.datetime) -> Campaign:
+    """A new draft campaign with its tiers and rounds."""
+    campaign = Campaign(id=new_id(), status=CampaignStatus.draft, created_by=actor.id, created_at=now,
+                        updated_at=now)
+    with audited("campaign.create", "campaign", campaign.id, actor.id, now):
+        _apply(campaign, data.model_dump(exclude_unset=False))
+        db.session.add(campaign)
+    return campaign
+
+
+def update_campaign(campaign_id: str, patch: CampaignPatch, actor: User, now: dt.datetime) -> Campaign:
+    """Edit a draft; a published campaign is refused with ``conflict``."""
+    with audited("campaign.update", "campaign", campaign_id, actor.id, now):
+        campaign = _campaign_for_update(campaign_id)
+        if not is_editable(campaign):
+            raise Conflict(_("Only a draft can be edited; this campaign is %(status)s.",
+                             status=status_label(campaign.status.value)))
+        _apply(campaign, patch.model_dump(exclude_unset=True))
+        campaign.updated_at = now
+    return campaign
+
+
+def publish_campaign(campaign_id: str, actor: User, now: dt.datetime) -> Campaign:
+    """Publish a draft that breaks no rule: it is scheduled, or open at once if its start has passed."""
+    with audited("campaign.publish", "campaign", campaign_id, actor.id, now) as detail:
+        campaign = _campaign_for_update(campaign_id)
+        if campaign.status is not CampaignStatus.draft:
+            raise Conflict(_("Only a draft can be published; this campaign is %(status)s.",
+                             status=status_label(effective_status(campaign, now).value)))
+        found = rules.problems(campaign, now)
+        if found:
+            raise ValidationError(_("The campaign cannot be published yet."), errors=found)
+        campaign.status = CampaignStatus.open if campaign.starts_at <= now else CampaignStatus.scheduled
+        campaign.published_at = campaign.updated_at = now
+        detail["status"] = campaign.status.value
+    return campaign
+
+
+def cancel_campaign(campaign_id: str, reason: str | None, actor: User, now: dt.datetime) -> Campaign:
+    """Cancel a campaign that has not ended yet."""
+    with audited("campaign.cancel", "campaign", campaign_id, actor.id, now, reason=reason):
+        campaign = _campaign_for_update(campaign_id)
+        status = effective_status(campaign, now)
+        if status not in (CampaignStatus.draft, CampaignStatus.scheduled, CampaignStatus.open):
+            raise Conflict(_("This campaign is %(status)s and can no longer be cancelled.",
+                             status=status_label(status.value)))
+        campaign.status = CampaignStatus.cancelled
+        campaign.cancelled_at = campaign.updated_at = now
+        campaign.cancel_reason = reason
+    return campaign
+
+
+def _campaign_for_update(campaign_id: str) -> Campaign:
+    campaign = db.session.scalars(
+        select(Campaign).where(Campaign.id == campaign_id).with_for_update()).first()
+    if campaign is None:
+        raise NotFound(_("There is no such campaign."))
+    return campaign
+
+
+def get_campaign(campaign_id: str, *, include_drafts: bool) -> Campaign:
+    campaign = db.session.scalars(_loaded(select(Campaign).where(Campaign.id == campaign_id))).first()
+    if campaign is None or (not include_drafts and campaign.status is CampaignStatus.draft):
+        raise NotFound(_("There is no such campaign."))
+    return campaign
+
+
+def _loaded(query):
+    return query.options(selectinload(Campaign.measure_links),
+                         selectinload(Campaign.tiers),
+                         selectinload(Campaign.rounds).selectinload(Round.allocations))
+
+
+PAGE_SIZE = 50
+
+
+def list_campaigns(now: dt.datetime, *, status: str | None, include_drafts: bool,
+                   cursor: str | None = None, limit: int = PAGE_SIZE) -> tuple[list[Campaign], str | None]:
+    """Campaigns newest first, filtered by the status users meet; drafts only for the bureau."""
+    query = select(Campaign).order_by(Campaign.id.desc()).limit(limit + 1)
+    if not include_drafts:
+        query = query.where(Campaign.status != CampaignStatus.draft)
+    if status:
+        query = query.where(_status_is(status, now))
+    if cursor:
+        query = query.where(Campaign.id < cursor)
+    campaigns = list(db.session.scalars(_loaded(query)))
+    more = len(campaigns) > limit
+    campaigns = campaigns[:limit]
+    return campaigns, (campaigns[-1].id if more else None)
+
+
+def _status_is(status: str, now: dt.datetime):
+    """SQL for "the campaign's effective status is ``status``" (see ``lifecycle.effective_status``)."""
+    live = Campaign.status.in_([CampaignStatus.scheduled, CampaignStatus.open])
+    if status == "scheduled":
+        return and_(live, Campaign.starts_at > now)
+    if status == "open":
+        return and_(live, Campaign.starts_at <= now, Campaign.ends_at > now)
+    if status == "closed":
+        return or_(Campaign.status == CampaignStatus.closed, and_(live, Campaign.ends_at <= now))
+    try:
+        return Campaign.status == CampaignStatus(status)
+    except ValueError:
+        raise ValidationError(errors=[{"field": "status", "message": _(
+            "Choose one of: %(options)s.", options=", ".join(s.value for s in CampaignStatus))}]) from None
+
+
+def tier_counts(campaign_ids: list[str]) -> dict[str, dict[str, int]]:
+    """Per tier: vouchers claimed so far. (No claims exist until residents can claim.)"""
+    return {}
+
+
+def measure_titles() -> dict[str, str]:
+    measures = db.session.scalars(select(Measure)).all()
+    return {m.code: _localized(m, "title") for m in measures}
+
+
+def campaign_view(campaign: Campaign, now: dt.datetime) -> dict:
+    return campaign_out(campaign, effective_status(campaign, now).value, tier_counts([campaign.id]), now,
+                        measure_titles())
+
+
+def campaign_views(campaigns: list[Campaign], now: dt.datetime) -> list[dict]:
+    counts = tier_counts([c.id for c in campaigns])
+    titles = measure_titles()
+    return [campaign_out(c, effective_status(c, now).value, counts, now, titles) for c in campaigns]
+
+
+def status_label(status: str) -> str:
+    return str(STATUS_LABELS.get(status, status))
+
+
+STATUS_LABELS = {
+    "draft": _l("draft"), "scheduled": _l("scheduled"), "open": _l("open"), "closed": _l("closed"),
+    "cancelled": _l("cancelled"), "settled": _l("settled"),
+}

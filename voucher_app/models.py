@@ -1,4 +1,7 @@
 """Every domain's models, imported in one place so the metadata (and Alembic) sees all tables."""
-from campaigns.models import Action, CitySetting, District, Measure, PlanTarget  # noqa: F401
+from campaigns.models import (Action, Campaign, CampaignMeasure, CitySetting, District, Measure, PlanTarget,  # noqa: F401
+                              Round, RoundAllocation, Tier)
+from merchants.models import Enrolment, Merchant  # noqa: F401
 
 from .accounts.models import OtpCode, OutboxMessage, User  # noqa: F401
+from .audit.models import AuditRecord  # noqa: F401

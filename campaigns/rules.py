@@ -1,0 +1,87 @@
+"""The rules a campaign must satisfy before it is published.
+
+A draft may be saved incomplete or inconsistent while the bureau works on it; ``publish`` refuses
+until ``problems`` is empty, and the editor shows the same list, field by field.
+"""
+from __future__ import annotations
+
+import datetime as dt
+
+from flask_babel import gettext as _
+from sqlalchemy import select
+
+from voucher_app.extensions import db
+
+from .models import MERCHANT_CATEGORIES, Campaign, District, Measure
+
+
+def money(cents: int) -> str:
+    """Fen as yuan for messages: 300000 → "3,000.00"."""
+    return f"{cents / 100:,.2f}"
+
+
+def problems(campaign: Campaign, now: dt.datetime) -> list[dict[str, str]]:
+    """Every reason ``campaign`` cannot be published yet, as ``{"field", "message"}``."""
+    found: list[dict[str, str]] = []
+
+    def problem(field: str, message: str) -> None:
+        found.append({"field": field, "message": message})
+
+    if campaign.ends_at <= campaign.starts_at:
+        problem("ends_at", _("The campaign must end after it starts."))
+    elif campaign.ends_at <= now:
+        problem("ends_at", _("The campaign's end has already passed."))
+
+    if not campaign.measure_codes:
+        problem("measure_codes", _("Choose at least one measure of the plan that this campaign funds."))
+    _unknown_codes(campaign, problem)
+
+    if campaign.limit_per_round > campaign.limit_per_resident:
+        problem("limit_per_round", _("The limit per round cannot exceed the limit per resident (%(n)d).",
+                                     n=campaign.limit_per_resident))
+    if (campaign.valid_from is None) != (campaign.valid_to is None) or (
+            campaign.valid_from is not None and campaign.valid_from == campaign.valid_to):
+        problem("valid_hours", _("Give both ends of the valid hours, and make them different."))
+
+    if not campaign.tiers:
+        problem("tiers", _("Add at least one voucher tier."))
+    for i, tier in enumerate(campaign.tiers):
+        if tier.threshold_cents > 0 and tier.discount_cents >= tier.threshold_cents:
+            problem(f"tiers.{i}.discount_cents",
+                    _("The discount (%(discount)s) must be less than the threshold (%(threshold)s).",
+                      discount=money(tier.discount_cents), threshold=money(tier.threshold_cents)))
+
+    exposure = sum(t.quantity * t.discount_cents for t in campaign.tiers)
+    if exposure > campaign.budget_cents:
+        problem("budget_cents", _("The budget (%(budget)s yuan) cannot cover the vouchers (%(exposure)s yuan: "
+                                  "quantity × discount of every tier).",
+                                  budget=money(campaign.budget_cents), exposure=money(exposure)))
+
+    if not campaign.rounds:
+        problem("rounds", _("Add at least one round."))
+    for i, rnd in enumerate(campaign.rounds):
+        if not campaign.starts_at <= rnd.release_at < campaign.ends_at:
+            problem(f"rounds.{i}.release_at", _("The round must be released within the campaign's period."))
+    for i, tier in enumerate(campaign.tiers):
+        released = sum(r.quantity_of(tier.id) for r in campaign.rounds)
+        if released != tier.quantity:
+            problem(f"tiers.{i}.quantity",
+                    _("The rounds release %(released)d of tier %(name)s, but its quantity is %(quantity)d.",
+                      released=released, name=tier.name, quantity=tier.quantity))
+    return found
+
+
+def _unknown_codes(campaign: Campaign, problem) -> None:
+    codes = campaign.measure_codes
+    known_measures = set(db.session.scalars(select(Measure.code).where(Measure.code.in_(codes)))) if codes else set()
+    for code in codes:
+        if code not in known_measures:
+            problem("measure_codes", _("The plan has no measure %(code)s.", code=code))
+    for category in campaign.merchant_categories or []:
+        if category not in MERCHANT_CATEGORIES:
+            problem("merchant_categories", _("%(value)s is not a merchant category.", value=category))
+    districts = campaign.districts or []
+    known = set(db.session.scalars(select(District.code).where(District.code.in_(districts)))) if districts else set()
+    for district in districts:
+        if district not in known:
+            problem("districts", _("The city has no district %(value)s.", value=district))

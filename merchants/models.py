@@ -1,0 +1,73 @@
+"""Merchants (商户), and their enrolments (报名) in campaigns."""
+from __future__ import annotations
+
+import datetime as dt
+import enum
+
+from sqlalchemy import Enum, ForeignKey, String, Text, UniqueConstraint
+from sqlalchemy.orm import Mapped, mapped_column, relationship
+
+from voucher_app.database import UTCDateTime, new_id
+from voucher_app.extensions import db
+
+
+def _enum(cls, name: str) -> Enum:
+    return Enum(cls, native_enum=False, length=20, create_constraint=True, name=name,
+                values_callable=lambda members: [m.value for m in members])
+
+
+class MerchantStatus(str, enum.Enum):
+    pending = "pending"
+    approved = "approved"
+    rejected = "rejected"
+    suspended = "suspended"
+
+
+class EnrolmentStatus(str, enum.Enum):
+    pending = "pending"
+    approved = "approved"
+    rejected = "rejected"
+
+
+class Merchant(db.Model):
+    """A shop that accepts vouchers once the bureau has approved it.
+
+    Its owner and cashiers are ``users`` rows whose ``merchant_id`` points here.
+    """
+
+    __tablename__ = "merchants"
+
+    id: Mapped[str] = mapped_column(String(26), primary_key=True, default=new_id)
+    name: Mapped[str] = mapped_column(String(200))
+    uscc: Mapped[str] = mapped_column(String(18), unique=True)  # 统一社会信用代码
+    category: Mapped[str] = mapped_column(String(32), index=True)
+    district: Mapped[str] = mapped_column(ForeignKey("districts.code"), index=True)
+    address: Mapped[str] = mapped_column(String(300))
+    contact_phone: Mapped[str] = mapped_column(String(20))
+    status: Mapped[MerchantStatus] = mapped_column(_enum(MerchantStatus, "merchant_status"), index=True)
+    status_reason: Mapped[str | None] = mapped_column(Text)
+    created_at: Mapped[dt.datetime] = mapped_column(UTCDateTime)
+    updated_at: Mapped[dt.datetime] = mapped_column(UTCDateTime)
+    reviewed_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime)
+
+    enrolments: Mapped[list["Enrolment"]] = relationship(back_populates="merchant")
+
+
+class Enrolment(db.Model):
+    """A merchant's application to take part in a campaign; the bureau approves or rejects it."""
+
+    __tablename__ = "enrolments"
+    __table_args__ = (UniqueConstraint("campaign_id", "merchant_id"),)
+
+    id: Mapped[str] = mapped_column(String(26), primary_key=True, default=new_id)
+    campaign_id: Mapped[str] = mapped_column(ForeignKey("campaigns.id", ondelete="CASCADE"), index=True)
+    merchant_id: Mapped[str] = mapped_column(ForeignKey("merchants.id", ondelete="CASCADE"), index=True)
+    status: Mapped[EnrolmentStatus] = mapped_column(_enum(EnrolmentStatus, "enrolment_status"), index=True)
+    reason: Mapped[str | None] = mapped_column(Text)
+    applied_by: Mapped[str | None] = mapped_column(ForeignKey("users.id"))
+    created_at: Mapped[dt.datetime] = mapped_column(UTCDateTime)
+    reviewed_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime)
+    reviewed_by: Mapped[str | None] = mapped_column(ForeignKey("users.id"))
+
+    merchant: Mapped[Merchant] = relationship(back_populates="enrolments")
+    campaign = relationship("Campaign")
