@@ -173,3 +173,12 @@ def test_forged_or_missing_tokens_are_unauthorized(client):
 def test_unknown_api_path_is_problem_json(client):
     response = client.get("/api/v1/nothing-here")
     assert response.status_code == 404 and response.get_json()["code"] == "not_found"
+
+
+def test_staff_tokens_expire_after_twelve_hours(client, clock):
+    admin = make_staff(Role.admin)
+    token = staff_token(client, admin.username)
+    clock.advance(hours=11, minutes=59)
+    assert client.get("/api/v1/me", headers=bearer(token)).status_code == 200
+    clock.advance(minutes=2)
+    assert client.get("/api/v1/me", headers=bearer(token)).get_json()["code"] == "unauthorized"
