@@ -7,10 +7,12 @@ from __future__ import annotations
 from flask_babel import force_locale
 from sqlalchemy import select
 
+from campaigns.demo import load_demo_campaigns
 from campaigns.service import city_data_file, load_city_data
 
 from .accounts.models import Role, User
 from .accounts.service import create_staff
+from .clock import now
 from .extensions import db
 
 DEMO_STAFF = [
@@ -28,5 +30,7 @@ def load_demo() -> list[str]:
             if db.session.scalars(select(User.id).where(User.username == username)).first() is None:
                 create_staff(username, password, role, display_name=name)
             lines.append(f"{role.value}: sign in at /staff/login as {username} / {password}")
+    admin = db.session.scalars(select(User).where(User.username == DEMO_STAFF[0][0])).one()
+    lines += load_demo_campaigns(admin, now())
     lines.append("resident: sign in at /login with any mobile number; the code appears at /dev/outbox")
     return lines
