@@ -40,6 +40,8 @@ class Config:
     OTP_LIMIT_PER_PHONE = "1/minute;10/day"
     OTP_LIMIT_PER_IP = "60/hour"
     TOKEN_LIMIT_PER_IP = "60/minute"  # sign-in attempts, against password guessing
+    CLAIM_LIMIT_PER_RESIDENT = "20/minute"  # one script cannot hammer the claim endpoint
+    CLAIM_LIMIT_PER_IP = "600/minute"  # generous: many residents share a carrier's address
 
     # Bearer tokens of the API.
     RESIDENT_TOKEN_TTL_SECONDS = 30 * 24 * 3600
@@ -70,6 +72,8 @@ class TestingConfig(Config):
     OTP_LIMIT_PER_PHONE = "1000/minute"
     OTP_LIMIT_PER_IP = "100000/hour"
     TOKEN_LIMIT_PER_IP = "100000/hour"
+    CLAIM_LIMIT_PER_RESIDENT = "100000/hour"
+    CLAIM_LIMIT_PER_IP = "100000/hour"
 
 
 class ProductionConfig(Config):

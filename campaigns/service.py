@@ -18,6 +18,7 @@ from voucher_app.audit.service import audited
 from voucher_app.database import new_id, write_transaction
 from voucher_app.errors import Conflict, NotFound, ValidationError
 from voucher_app.extensions import db
+from voucher_app.vouchers.minting import mint_campaign
 
 from . import rules
 from .lifecycle import effective_status, is_editable
@@ -184,6 +185,7 @@ def publish_campaign(campaign_id: str, actor: User, now: dt.datetime) -> Campaig
         campaign.status = CampaignStatus.open if campaign.starts_at <= now else CampaignStatus.scheduled
         campaign.published_at = campaign.updated_at = now
         detail["status"] = campaign.status.value
+        detail["vouchers_minted"] = mint_campaign(campaign, now)
     return campaign
 
 
@@ -258,8 +260,10 @@ def _status_is(status: str, now: dt.datetime):
 
 
 def tier_counts(campaign_ids: list[str]) -> dict[str, dict[str, int]]:
-    """Per tier: vouchers claimed so far. (No claims exist until residents can claim.)"""
-    return {}
+    """Per tier: vouchers claimed so far."""
+    from voucher_app.vouchers.service import claimed_by_tier
+
+    return claimed_by_tier(campaign_ids)
 
 
 def measure_titles() -> dict[str, str]:

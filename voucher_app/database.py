@@ -85,13 +85,14 @@ def write_transaction() -> Iterator[None]:
 
     A read transaction the request may have begun (say, loading the signed-in user) is ended first,
     so that on SQLite the write transaction starts with ``BEGIN IMMEDIATE`` instead of upgrading a
-    read lock. Objects loaded before are expired and reload on next access.
+    read lock. Objects loaded before keep their values (the session does not expire on commit):
+    whatever a decision depends on must be read again inside the block.
     """
     session = db.session()  # the request's Session itself, not the scoped proxy
     if session.in_transaction():
         if session.new or session.dirty or session.deleted:
             raise RuntimeError("write_transaction() entered with unsaved changes in the session")
-        session.rollback()
+        session.commit()  # nothing to write: just ends the read transaction
     session.connection(execution_options={_IMMEDIATE: True})
     try:
         yield

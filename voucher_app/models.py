@@ -5,3 +5,6 @@ from merchants.models import Enrolment, Merchant  # noqa: F401
 
 from .accounts.models import OtpCode, OutboxMessage, User  # noqa: F401
 from .audit.models import AuditRecord  # noqa: F401
+from .idempotency import IdempotencyRecord  # noqa: F401
+from .ledger.models import LedgerEntry  # noqa: F401
+from .vouchers.models import Voucher  # noqa: F401

@@ -1,0 +1,225 @@
+"""Residents claim vouchers: the rules of claiming, the limits, idempotency and the ledger."""
+from __future__ import annotations
+
+import datetime as dt
+import uuid
+
+import pytest
+from sqlalchemy import func, select
+
+from voucher_app.accounts.models import Role
+from voucher_app.extensions import db
+from voucher_app.ledger.models import Account, LedgerEntry
+from voucher_app.vouchers.service import sold_out_memo
+
+from builders import bearer, make_staff, resident_token, staff_token
+from campaign_data import T0, campaign_body
+
+
+@pytest.fixture(autouse=True)
+def _fresh_memo():
+    sold_out_memo.forget()
+    yield
+    sold_out_memo.forget()
+
+
+@pytest.fixture
+def admin(client, city):
+    return bearer(staff_token(client, make_staff(Role.admin).username))
+
+
+def published(client, admin, **changes) -> dict:
+    body = client.post("/api/v1/campaigns", json=campaign_body(**changes), headers=admin).get_json()
+    response = client.post(f"/api/v1/campaigns/{body['id']}/publish", headers=admin)
+    assert response.status_code == 200, response.get_json()
+    return response.get_json()
+
+
+def small(quantity=3, rounds=1, limit_per_resident=5, limit_per_round=5) -> dict:
+    """One 10-yuan tier, ``quantity`` per round, rounds a day apart from T0+1h."""
+    return dict(
+        tiers=[{"name": "10元券", "threshold_cents": 0, "discount_cents": 1_000, "quantity": quantity * rounds}],
+        rounds=[{"release_at": (T0 + dt.timedelta(hours=1, days=i)).isoformat(), "quantities": [quantity]}
+                for i in range(rounds)],
+        limit_per_resident=limit_per_resident, limit_per_round=limit_per_round)
+
+
+def claim(client, token, campaign, tier=0, key=None):
+    headers = {**bearer(token), "Idempotency-Key": key or uuid.uuid4().hex}
+    return client.post(f"/api/v1/campaigns/{campaign['id']}/claims",
+                       json={"tier_id": campaign["tiers"][tier]["id"]}, headers=headers)
+
+
+def code(response) -> str:
+    return response.get_json()["code"]
+
+
+def test_a_resident_claims_a_voucher(client, admin, clock):
+    campaign = published(client, admin)
+    clock.advance(hours=1)
+    response = claim(client, resident_token(client), campaign)
+    assert response.status_code == 201
+    voucher = response.get_json()
+    assert voucher["status"] == "claimed" and voucher["campaign_id"] == campaign["id"]
+    assert (voucher["threshold_cents"], voucher["discount_cents"]) == (10_000, 3_000)
+    assert voucher["claimed_at"] == "2026-12-01T21:00:00+08:00"
+    assert voucher["expires_at"] == "2026-12-08T21:00:00+08:00"  # claim + 7 days
+    tier = client.get(f"/api/v1/campaigns/{campaign['id']}").get_json()["tiers"][0]
+    assert (tier["released"], tier["claimed"], tier["remaining"]) == (500, 1, 499)
+
+
+def test_expiry_never_passes_the_campaign_end(client, admin, clock):
+    campaign = published(client, admin, ends_at=(T0 + dt.timedelta(days=3)).isoformat(),
+                         rounds=[{"release_at": (T0 + dt.timedelta(hours=1)).isoformat(), "quantities": [1000, 500]}])
+    clock.advance(hours=1)
+    voucher = claim(client, resident_token(client), campaign).get_json()
+    assert voucher["expires_at"] == "2026-12-04T20:00:00+08:00"
+
+
+def test_before_the_start_it_is_not_open(client, admin):
+    campaign = published(client, admin)
+    assert code(claim(client, resident_token(client), campaign)) == "not_open"
+
+
+def test_an_unreleased_round_is_not_open(client, admin, clock):
+    campaign = published(client, admin, starts_at=T0.isoformat(), **small())
+    clock.advance(minutes=30)  # campaign started, first round at T0+1h
+    response = claim(client, resident_token(client), campaign)
+    assert (response.status_code, code(response)) == (409, "not_open")
+
+
+def test_a_round_released_by_the_clock_is_claimable_without_the_scheduler(client, admin, clock):
+    campaign = published(client, admin, **small())
+    clock.advance(hours=1)
+    assert claim(client, resident_token(client), campaign).status_code == 201
+
+
+def test_sold_out_after_the_released_quantity(client, admin, clock):
+    campaign = published(client, admin, **small(quantity=2, rounds=2))
+    clock.advance(hours=1)
+    assert [claim(client, resident_token(client), campaign).status_code for _ in range(2)] == [201, 201]
+    response = claim(client, resident_token(client), campaign)
+    assert (response.status_code, code(response)) == (409, "sold_out")
+    assert response.get_json()["next_release_at"] == "2026-12-02T21:00:00+08:00"
+
+
+def test_leftovers_of_a_round_stay_claimable_in_the_next(client, admin, clock):
+    campaign = published(client, admin, **small(quantity=2, rounds=2))
+    clock.advance(hours=1)
+    claim(client, resident_token(client), campaign)  # 1 of round 1 left
+    clock.advance(days=1)
+    statuses = [claim(client, resident_token(client), campaign).status_code for _ in range(4)]
+    assert statuses == [201, 201, 201, 409]
+    tier = client.get(f"/api/v1/campaigns/{campaign['id']}").get_json()["tiers"][0]
+    assert (tier["released"], tier["claimed"], tier["remaining"]) == (4, 4, 0)
+
+
+def test_the_limit_per_resident(client, admin, clock):
+    campaign = published(client, admin, **small(quantity=5, rounds=2, limit_per_resident=2, limit_per_round=2))
+    clock.advance(hours=1)
+    token = resident_token(client)
+    assert [claim(client, token, campaign).status_code for _ in range(2)] == [201, 201]
+    assert code(claim(client, token, campaign)) == "limit_reached"
+    clock.advance(days=1)
+    assert code(claim(client, token, campaign)) == "limit_reached"
+
+
+def test_the_limit_per_round(client, admin, clock):
+    campaign = published(client, admin, **small(quantity=5, rounds=2, limit_per_resident=3, limit_per_round=1))
+    clock.advance(hours=1)
+    token = resident_token(client)
+    assert claim(client, token, campaign).status_code == 201
+    assert code(claim(client, token, campaign)) == "limit_reached"
+    clock.advance(days=1)
+    assert claim(client, token, campaign).status_code == 201
+
+
+def test_a_closed_campaign(client, admin, clock):
+    campaign = published(client, admin, **small())
+    clock.advance(days=31)
+    response = claim(client, resident_token(client), campaign)
+    assert (response.status_code, code(response)) == (409, "campaign_closed")
+
+
+def test_a_cancelled_campaign(client, admin, clock):
+    campaign = published(client, admin, **small())
+    clock.advance(hours=1)
+    client.post(f"/api/v1/campaigns/{campaign['id']}/cancel", json={"reason": "预算调整"}, headers=admin)
+    assert code(claim(client, resident_token(client), campaign)) == "campaign_closed"
+
+
+def test_a_tier_of_another_campaign_is_not_eligible(client, admin, clock):
+    one, two = published(client, admin, **small()), published(client, admin, **small())
+    clock.advance(hours=1)
+    response = client.post(f"/api/v1/campaigns/{one['id']}/claims", json={"tier_id": two["tiers"][0]["id"]},
+                           headers=bearer(resident_token(client)))
+    assert (response.status_code, code(response)) == (403, "not_eligible")
+
+
+def test_only_residents_claim(client, admin, clock):
+    campaign = published(client, admin, **small())
+    clock.advance(hours=1)
+    assert code(claim(client, staff_token(client, make_staff(Role.cashier).username), campaign)) == "forbidden"
+    response = client.post(f"/api/v1/campaigns/{campaign['id']}/claims", json={"tier_id": "x"})
+    assert code(response) == "unauthorized"
+
+
+def test_a_repeated_key_returns_the_first_answer_and_changes_nothing(client, admin, clock):
+    campaign = published(client, admin, **small(quantity=5))
+    clock.advance(hours=1)
+    token = resident_token(client)
+    first = claim(client, token, campaign, key="tap-1")
+    again = claim(client, token, campaign, key="tap-1")
+    assert first.status_code == again.status_code == 201
+    assert first.get_json() == again.get_json()
+    assert len(client.get("/api/v1/me/vouchers", headers=bearer(token)).get_json()["items"]) == 1
+
+
+def test_the_same_key_with_a_different_body_is_a_conflict(client, admin, clock):
+    campaign = published(client, admin)
+    clock.advance(hours=1)
+    token = resident_token(client)
+    claim(client, token, campaign, tier=0, key="tap-2")
+    response = claim(client, token, campaign, tier=1, key="tap-2")
+    assert (response.status_code, code(response)) == (409, "idempotency_conflict")
+
+
+def test_keys_belong_to_their_resident(client, admin, clock):
+    campaign = published(client, admin, **small(quantity=5))
+    clock.advance(hours=1)
+    a, b = claim(client, resident_token(client), campaign, key="same"), claim(client, resident_token(client), campaign, key="same")
+    assert a.status_code == b.status_code == 201 and a.get_json()["id"] != b.get_json()["id"]
+
+
+def test_claims_reserve_the_discount_in_the_ledger(client, admin, clock):
+    campaign = published(client, admin)
+    clock.advance(hours=1)
+    claim(client, resident_token(client), campaign, tier=0)
+    claim(client, resident_token(client), campaign, tier=1)
+
+    def moved(src, dst):
+        return db.session.scalar(select(func.coalesce(func.sum(LedgerEntry.amount_cents), 0)).where(
+            LedgerEntry.campaign_id == campaign["id"], LedgerEntry.from_account == src, LedgerEntry.to_account == dst))
+
+    assert moved(Account.budget, Account.available) == 5_000_000
+    assert moved(Account.available, Account.reserved) == 3_000 + 1_000
+
+
+def test_the_wallet_lists_my_vouchers_only(client, admin, clock):
+    campaign = published(client, admin)
+    clock.advance(hours=1)
+    mine, theirs = resident_token(client), resident_token(client)
+    claim(client, mine, campaign)
+    claim(client, theirs, campaign)
+    items = client.get("/api/v1/me/vouchers", headers=bearer(mine)).get_json()["items"]
+    assert len(items) == 1 and items[0]["status"] == "claimed"
+
+
+def test_claims_are_rate_limited_per_resident(client, admin, clock):
+    campaign = published(client, admin, **small(quantity=50, limit_per_resident=50, limit_per_round=50))
+    clock.advance(hours=1)
+    client.application.config["CLAIM_LIMIT_PER_RESIDENT"] = "3/minute"
+    token = resident_token(client)
+    statuses = [claim(client, token, campaign).status_code for _ in range(4)]
+    assert statuses[:3] == [201, 201, 201] and statuses[3] == 429
+    assert claim(client, resident_token(client), campaign).status_code == 201

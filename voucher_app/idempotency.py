@@ -1,0 +1,69 @@
+"""Idempotency keys: a request repeated with the same ``Idempotency-Key`` gets the first answer.
+
+The record is written in the same transaction as the effect it answers for, under a primary key
+(user, key): a concurrent duplicate either finds it or fails to insert it and rolls back its own
+effect, so the effect happens once. Only successful answers are stored; a refused request changed
+nothing, and its retry is judged afresh.
+"""
+from __future__ import annotations
+
+import datetime as dt
+import hashlib
+import json
+
+from flask import request
+from flask_babel import gettext as _
+from sqlalchemy import JSON, Integer, String
+from sqlalchemy.orm import Mapped, mapped_column
+
+from .database import UTCDateTime
+from .errors import IdempotencyConflict, ValidationError
+from .extensions import db
+
+MAX_KEY_LENGTH = 100
+
+
+class IdempotencyRecord(db.Model):
+    __tablename__ = "idempotency_records"
+
+    user_id: Mapped[str] = mapped_column(String(26), primary_key=True)
+    key: Mapped[str] = mapped_column(String(MAX_KEY_LENGTH), primary_key=True)
+    request_hash: Mapped[str] = mapped_column(String(64))
+    status: Mapped[int] = mapped_column(Integer)
+    body: Mapped[dict] = mapped_column(JSON)
+    created_at: Mapped[dt.datetime] = mapped_column(UTCDateTime)
+
+
+def request_key() -> str | None:
+    """The request's ``Idempotency-Key`` header, checked, or None when absent."""
+    key = request.headers.get("Idempotency-Key")
+    if key is None:
+        return None
+    key = key.strip()
+    if not key or len(key) > MAX_KEY_LENGTH or not key.isprintable():
+        raise ValidationError(errors=[{"field": "Idempotency-Key", "message": _(
+            "Use a unique printable key of at most %(n)d characters, such as a UUID.", n=MAX_KEY_LENGTH)}])
+    return key
+
+
+def fingerprint(scope: str, payload: dict) -> str:
+    """What makes two requests "the same": the action and its canonical body."""
+    text = json.dumps([scope, payload], sort_keys=True, ensure_ascii=False, separators=(",", ":"))
+    return hashlib.sha256(text.encode()).hexdigest()
+
+
+def replay(user_id: str, key: str | None, request_hash: str) -> IdempotencyRecord | None:
+    """The stored answer for this key, or None; ``idempotency_conflict`` if the key was used differently."""
+    if key is None:
+        return None
+    record = db.session.get(IdempotencyRecord, (user_id, key))
+    if record is not None and record.request_hash != request_hash:
+        raise IdempotencyConflict()
+    return record
+
+
+def remember(user_id: str, key: str | None, request_hash: str, status: int, body: dict, now: dt.datetime) -> None:
+    """Store the answer in the caller's transaction (a concurrent duplicate fails on the primary key)."""
+    if key is not None:
+        db.session.add(IdempotencyRecord(user_id=user_id, key=key, request_hash=request_hash, status=status,
+                                         body=body, created_at=now))

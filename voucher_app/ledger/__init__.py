@@ -1,0 +1,1 @@
+"""The subsidy ledger: append-only, double-entry, in fen."""

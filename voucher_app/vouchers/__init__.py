@@ -1,0 +1,1 @@
+"""Vouchers: claiming them in a rush, the resident's wallet, and the signed QR tokens they carry."""

@@ -1,0 +1,26 @@
+"""Refusals of the claim and redemption paths, with the contract's stable codes."""
+from __future__ import annotations
+
+from flask_babel import lazy_gettext as _l
+
+from ..errors import DomainError
+
+
+class NotOpen(DomainError):
+    code, status, title = "not_open", 409, _l("Claiming has not opened yet.")
+
+
+class SoldOut(DomainError):
+    code, status, title = "sold_out", 409, _l("Sold out. Please try the next round.")
+
+
+class LimitReached(DomainError):
+    code, status, title = "limit_reached", 409, _l("You have reached the limit for this campaign.")
+
+
+class CampaignClosed(DomainError):
+    code, status, title = "campaign_closed", 409, _l("This campaign has ended.")
+
+
+class NotEligible(DomainError):
+    code, status, title = "not_eligible", 403, _l("This is not available to you.")

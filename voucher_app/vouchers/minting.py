@@ -1,0 +1,48 @@
+"""Minting: when a campaign is published, every voucher its rounds will release becomes a row.
+
+Minting happens once, in the publishing transaction, together with the ledger entry that moves the
+campaign's budget to ``available``. Claims then only ever take rows that exist.
+"""
+from __future__ import annotations
+
+import datetime as dt
+
+from sqlalchemy import insert
+
+from campaigns.models import Campaign
+
+from ..database import new_id
+from ..extensions import db
+from ..ledger.models import Account, LedgerEntry
+from .models import Voucher, VoucherStatus
+
+BATCH = 5_000
+
+
+def mint_campaign(campaign: Campaign, now: dt.datetime) -> int:
+    """Create the voucher rows of every round of ``campaign`` and fund it; returns how many."""
+    rows = []
+    minted = 0
+    for rnd in campaign.rounds:
+        for tier in campaign.tiers:
+            for _ in range(rnd.quantity_of(tier.id)):
+                rows.append({"id": new_id(), "campaign_id": campaign.id, "tier_id": tier.id, "round_id": rnd.id,
+                             "release_at": rnd.release_at, "threshold_cents": tier.threshold_cents,
+                             "discount_cents": tier.discount_cents, "status": VoucherStatus.available})
+                if len(rows) >= BATCH:
+                    minted += _insert(rows)
+    minted += _insert(rows)
+    if campaign.budget_cents > 0:
+        db.session.add(LedgerEntry(campaign_id=campaign.id, from_account=Account.budget,
+                                   to_account=Account.available, amount_cents=campaign.budget_cents,
+                                   kind="fund", at=now))
+    return minted
+
+
+def _insert(rows: list[dict]) -> int:
+    if not rows:
+        return 0
+    count = len(rows)
+    db.session.execute(insert(Voucher), rows)
+    rows.clear()
+    return count

@@ -1,0 +1,56 @@
+"""Vouchers (券). Every voucher a campaign can ever issue exists as a row from the moment the
+campaign is published ("pre-minted"), so a claim takes an existing row instead of incrementing a
+shared counter: concurrent claims lock different rows and never queue on one hot row.
+"""
+from __future__ import annotations
+
+import datetime as dt
+import enum
+
+from sqlalchemy import BigInteger, Enum, ForeignKey, Index, Integer, String, UniqueConstraint, text
+from sqlalchemy.orm import Mapped, mapped_column
+
+from ..database import UTCDateTime
+from ..extensions import db
+
+
+class VoucherStatus(str, enum.Enum):
+    available = "available"  # minted, not yet claimed
+    claimed = "claimed"
+    redeemed = "redeemed"
+    expired = "expired"
+    revoked = "revoked"
+
+
+class Voucher(db.Model):
+    __tablename__ = "vouchers"
+    __table_args__ = (
+        # At most ``limit_per_resident`` per campaign and ``limit_per_round`` per round: each claim
+        # takes the next numbered slot, and these constraints make a slot impossible to take twice.
+        UniqueConstraint("campaign_id", "resident_id", "resident_slot"),
+        UniqueConstraint("claim_round_id", "resident_id", "round_slot"),
+        # The claim path's only search: the first unclaimed, released voucher of a tier.
+        Index("ix_vouchers_available", "tier_id", "release_at", "id",
+              postgresql_where=text("status = 'available'"), sqlite_where=text("status = 'available'")),
+        Index("ix_vouchers_resident", "resident_id", "campaign_id"),
+        Index("ix_vouchers_tier_status", "tier_id", "status"),
+    )
+
+    id: Mapped[str] = mapped_column(String(26), primary_key=True)
+    campaign_id: Mapped[str] = mapped_column(ForeignKey("campaigns.id", ondelete="CASCADE"))
+    tier_id: Mapped[str] = mapped_column(ForeignKey("tiers.id", ondelete="CASCADE"))
+    round_id: Mapped[str] = mapped_column(ForeignKey("rounds.id", ondelete="CASCADE"))  # the round that released it
+    release_at: Mapped[dt.datetime] = mapped_column(UTCDateTime)
+    threshold_cents: Mapped[int] = mapped_column(BigInteger)
+    discount_cents: Mapped[int] = mapped_column(BigInteger)
+    status: Mapped[VoucherStatus] = mapped_column(
+        Enum(VoucherStatus, native_enum=False, length=20, create_constraint=True, name="voucher_status",
+             values_callable=lambda members: [m.value for m in members]))
+    resident_id: Mapped[str | None] = mapped_column(ForeignKey("users.id"))
+    claim_round_id: Mapped[str | None] = mapped_column(ForeignKey("rounds.id"))  # the round it was claimed in
+    resident_slot: Mapped[int | None] = mapped_column(Integer)
+    round_slot: Mapped[int | None] = mapped_column(Integer)
+    claimed_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime)
+    expires_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime)
+    redeemed_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime)
+    revoked_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime)
