@@ -124,14 +124,14 @@ def free_port() -> int:
 class LiveServer:
     """``voucher serve`` in a subprocess, on a free loopback port."""
 
-    def __init__(self, database_url: str, workers: int = 2, env: dict | None = None):
+    def __init__(self, database_url: str, workers: int = 2, threads: int = 1, env: dict | None = None):
         self.port = free_port()
         self.url = f"http://127.0.0.1:{self.port}"
         self.log = tempfile.NamedTemporaryFile("w+", prefix=f"voucher-serve-{self.port}-", suffix=".log")
         environment = {**os.environ, "VOUCHER_ENV": "testing", "DATABASE_URL": database_url, **(env or {})}
         self.process = subprocess.Popen(
             [sys.executable, "-m", "voucher_app", "serve", "--host", "127.0.0.1", "--port", str(self.port),
-             "--workers", str(workers)],
+             "--workers", str(workers), "--threads", str(threads)],
             env=environment, stdout=self.log, stderr=subprocess.STDOUT, text=True)
         self._wait_until_up()
 
