@@ -47,6 +47,9 @@ class Config:
     RESIDENT_TOKEN_TTL_SECONDS = 30 * 24 * 3600
     STAFF_TOKEN_TTL_SECONDS = 12 * 3600
 
+    # Ed25519 keys that sign voucher QR tokens; None = the "keys" folder in the instance folder.
+    SIGNING_KEYS_DIR: str | None = None
+
     # Flask-Limiter; use a shared store (redis://…) when more than one worker serves.
     RATELIMIT_ENABLED = True
     RATELIMIT_STORAGE_URI = "memory://"

@@ -67,9 +67,20 @@ def app_overrides() -> dict:
     return {}
 
 
+@pytest.fixture(scope="session")
+def keys_dir(tmp_path_factory) -> Path:
+    """Where this run keeps the keys that sign QR tokens (shared by the app and the real server)."""
+    return tmp_path_factory.mktemp("keys")
+
+
 @pytest.fixture
-def app(_schema, app_overrides):
-    app = create_app("testing", {"SQLALCHEMY_DATABASE_URI": _schema, **app_overrides})
+def app_settings(_schema, keys_dir, app_overrides) -> dict:
+    return {"SQLALCHEMY_DATABASE_URI": _schema, "SIGNING_KEYS_DIR": str(keys_dir), **app_overrides}
+
+
+@pytest.fixture
+def app(app_settings):
+    app = create_app("testing", app_settings)
     app.extensions["voucher.clock"] = MovableClock(dt.datetime(2026, 12, 1, 12, 0, tzinfo=dt.timezone.utc))
     with app.app_context():
         yield app
@@ -84,7 +95,7 @@ def clock(app) -> MovableClock:
 
 
 @pytest.fixture
-def client(app, _schema, app_overrides):
+def client(app, app_settings):
     """A client of a twin app on the same database and clock.
 
     The ``app`` fixture keeps an app context pushed (so tests can call services directly), and
@@ -92,7 +103,7 @@ def client(app, _schema, app_overrides):
     Flask-Login cache the locale and the signed-in user. The twin's requests each get a fresh
     context, as behind a real server, so only cookies and headers carry state between requests.
     """
-    twin = create_app("testing", {"SQLALCHEMY_DATABASE_URI": _schema, **app_overrides})
+    twin = create_app("testing", app_settings)
     twin.extensions["voucher.clock"] = app.extensions["voucher.clock"]
     yield twin.test_client()
     with twin.app_context():
@@ -124,11 +135,13 @@ def free_port() -> int:
 class LiveServer:
     """``voucher serve`` in a subprocess, on a free loopback port."""
 
-    def __init__(self, database_url: str, workers: int = 2, threads: int = 1, env: dict | None = None):
+    def __init__(self, database_url: str, keys_dir: Path, workers: int = 2, threads: int = 1,
+                 env: dict | None = None):
         self.port = free_port()
         self.url = f"http://127.0.0.1:{self.port}"
         self.log = tempfile.NamedTemporaryFile("w+", prefix=f"voucher-serve-{self.port}-", suffix=".log")
-        environment = {**os.environ, "VOUCHER_ENV": "testing", "DATABASE_URL": database_url, **(env or {})}
+        environment = {**os.environ, "VOUCHER_ENV": "testing", "DATABASE_URL": database_url,
+                       "VOUCHER_SIGNING_KEYS_DIR": str(keys_dir), **(env or {})}
         self.process = subprocess.Popen(
             [sys.executable, "-m", "voucher_app", "serve", "--host", "127.0.0.1", "--port", str(self.port),
              "--workers", str(workers), "--threads", str(threads)],
@@ -166,9 +179,9 @@ class LiveServer:
 
 
 @pytest.fixture(scope="session")
-def live_server(_schema):
+def live_server(_schema, keys_dir):
     """One real server for the run (two gunicorn workers, testing configuration)."""
-    server = LiveServer(_schema)
+    server = LiveServer(_schema, keys_dir)
     yield server
     server.stop()
 

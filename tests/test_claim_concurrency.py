@@ -26,9 +26,9 @@ PARALLEL = 24
 
 
 @pytest.fixture(scope="module")
-def rush_server(_schema):
+def rush_server(_schema, keys_dir):
     """A server with more parallelism than the default: 2 workers × 8 threads."""
-    server = LiveServer(_schema, workers=2, threads=8)
+    server = LiveServer(_schema, keys_dir, workers=2, threads=8)
     yield server
     server.stop()
 

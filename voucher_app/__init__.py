@@ -167,5 +167,8 @@ def configure_cli(app: Flask) -> None:
 
     from .cli import register_commands
 
+    from .vouchers.cli import keys_cli
+
     app.cli.add_command(city_cli)
+    app.cli.add_command(keys_cli)
     register_commands(app)

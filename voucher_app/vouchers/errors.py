@@ -24,3 +24,23 @@ class CampaignClosed(DomainError):
 
 class NotEligible(DomainError):
     code, status, title = "not_eligible", 403, _l("This is not available to you.")
+
+
+class InvalidToken(DomainError):
+    code, status, title = "invalid_token", 422, _l("This QR code is not a valid voucher.")
+
+
+class TokenExpired(DomainError):
+    code, status, title = "token_expired", 422, _l("This QR code has expired. Ask the customer to refresh it.")
+
+
+class VoucherExpired(DomainError):
+    code, status, title = "voucher_expired", 409, _l("This voucher has expired.")
+
+
+class VoucherRevoked(DomainError):
+    code, status, title = "voucher_revoked", 409, _l("This voucher has been revoked.")
+
+
+class AlreadyRedeemed(DomainError):
+    code, status, title = "already_redeemed", 409, _l("This voucher has already been used.")

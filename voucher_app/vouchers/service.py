@@ -51,23 +51,13 @@ from ..errors import Conflict, NotFound
 from ..extensions import db
 from ..idempotency import fingerprint, remember, replay
 from ..ledger.models import Account, LedgerEntry
-from .errors import CampaignClosed, LimitReached, NotEligible, NotOpen, SoldOut
+from . import tokens
+from .errors import (AlreadyRedeemed, CampaignClosed, LimitReached, NotEligible, NotOpen, SoldOut, VoucherExpired,
+                     VoucherRevoked)
 from .models import Voucher, VoucherStatus
+from .schemas import voucher_out
 
 CLAIM_RETRIES = 5
-
-
-def voucher_out(voucher: Voucher) -> dict:
-    return {
-        "id": voucher.id,
-        "campaign_id": voucher.campaign_id,
-        "tier_id": voucher.tier_id,
-        "status": voucher.status.value,
-        "threshold_cents": voucher.threshold_cents,
-        "discount_cents": voucher.discount_cents,
-        "claimed_at": iso(voucher.claimed_at),
-        "expires_at": iso(voucher.expires_at),
-    }
 
 
 # Sold-out memory -------------------------------------------------------------------------------------
@@ -235,6 +225,40 @@ def claimed_by_tier(campaign_ids: list[str]) -> dict[str, dict[str, int]]:
     return {tier_id: {"claimed": count} for tier_id, count in rows}
 
 
-def my_vouchers(resident_id: str) -> list[Voucher]:
-    return list(db.session.scalars(
-        select(Voucher).where(Voucher.resident_id == resident_id).order_by(Voucher.claimed_at.desc())))
+# The wallet --------------------------------------------------------------------------------------------
+
+def state_at(voucher: Voucher, now: dt.datetime) -> VoucherStatus:
+    """The state a resident meets: a claimed voucher past its expiry is expired, job or no job."""
+    if voucher.status is VoucherStatus.claimed and voucher.expires_at is not None and now >= voucher.expires_at:
+        return VoucherStatus.expired
+    return voucher.status
+
+
+def my_vouchers(resident_id: str) -> list[tuple[Voucher, Campaign]]:
+    """The resident's vouchers, newest first, each with its campaign."""
+    rows = db.session.execute(
+        select(Voucher, Campaign).join(Campaign, Campaign.id == Voucher.campaign_id)
+        .where(Voucher.resident_id == resident_id).order_by(Voucher.claimed_at.desc(), Voucher.id.desc()))
+    return [(voucher, campaign) for voucher, campaign in rows]
+
+
+def owned_voucher(voucher_id: str, resident_id: str) -> Voucher:
+    """The resident's own voucher; anyone else's is "not found", so ids reveal nothing."""
+    voucher = db.session.get(Voucher, voucher_id)
+    if voucher is None or voucher.resident_id != resident_id:
+        raise NotFound(_("There is no such voucher in your wallet."))
+    return voucher
+
+
+def fresh_token(voucher: Voucher, now: dt.datetime) -> dict:
+    """A new QR token (and typed code) for a voucher that can still be used."""
+    state = state_at(voucher, now)
+    if state is VoucherStatus.redeemed:
+        raise AlreadyRedeemed()
+    if state is VoucherStatus.revoked:
+        raise VoucherRevoked()
+    if state is VoucherStatus.expired:
+        raise VoucherExpired()
+    token, expires_at = tokens.sign(voucher.id, now)
+    return {"voucher_id": voucher.id, "token": token, "expires_at": iso(expires_at),
+            "code": tokens.typed_code(voucher.id, now), "refresh_in": tokens.TOKEN_TTL_SECONDS - 15}

@@ -1,8 +1,7 @@
-"""Claiming and the wallet over the API."""
+"""Claiming, the wallet and the QR tokens over the API."""
 from __future__ import annotations
 
-from flask import Blueprint, current_app, jsonify
-from pydantic import BaseModel, ConfigDict, Field
+from flask import Blueprint, Response, current_app, jsonify
 
 from ..accounts.models import Role
 from ..api import api_user, listing, roles_required
@@ -10,14 +9,10 @@ from ..clock import now
 from ..extensions import limiter
 from ..idempotency import request_key
 from ..validation import json_body
-from . import service
+from . import qr, service, tokens
+from .schemas import ClaimIn, wallet_out
 
 api = Blueprint("vouchers_api", __name__)
-
-
-class ClaimIn(BaseModel):
-    model_config = ConfigDict(extra="ignore")
-    tier_id: str = Field(min_length=1, max_length=26)
 
 
 def _resident_key() -> str:
@@ -43,4 +38,37 @@ def claim(campaign_id: str):
 @api.get("/me/vouchers")
 @roles_required(Role.resident)
 def my_vouchers():
-    return listing(service.voucher_out(v) for v in service.my_vouchers(api_user().id))
+    at = now()
+    return listing(wallet_out(v, c, service.state_at(v, at), at) for v, c in service.my_vouchers(api_user().id))
+
+
+@api.get("/me/vouchers/<voucher_id>/token")
+@roles_required(Role.resident)
+def voucher_token(voucher_id: str):
+    voucher = service.owned_voucher(voucher_id, api_user().id)
+    return _no_store(jsonify(service.fresh_token(voucher, now())))
+
+
+@api.get("/me/vouchers/<voucher_id>/qr.png")
+@roles_required(Role.resident)
+def voucher_qr_png(voucher_id: str):
+    token = service.fresh_token(service.owned_voucher(voucher_id, api_user().id), now())["token"]
+    return _no_store(Response(qr.png(token), mimetype="image/png"))
+
+
+@api.get("/me/vouchers/<voucher_id>/qr.svg")
+@roles_required(Role.resident)
+def voucher_qr_svg(voucher_id: str):
+    token = service.fresh_token(service.owned_voucher(voucher_id, api_user().id), now())["token"]
+    return _no_store(Response(qr.svg(token), mimetype="image/svg+xml"))
+
+
+@api.get("/keys")
+def keys():
+    return jsonify({"keys": tokens.public_keys()})
+
+
+def _no_store(response: Response) -> Response:
+    """A token is good for a minute and belongs to one person: no cache may keep it."""
+    response.headers["Cache-Control"] = "no-store, private"
+    return response

@@ -1,0 +1,196 @@
+"""The signed text a voucher's QR code carries, and the signing keys.
+
+A token is ``Base45(payload ‖ Ed25519 signature)`` with a 29-byte payload::
+
+    version (1) ‖ key id (4) ‖ voucher id (16, the ULID's bytes) ‖ issued at (4) ‖ expires at (4)
+
+Base45 keeps to QR's alphanumeric mode, so the 93 bytes fit a version-6 code that a cheap phone
+camera reads at once. The phone's token lives about a minute (the wallet refreshes it); printed
+vouchers get a long-lived one. Anyone can check a signature with the public keys at ``/api/v1/keys``;
+whether the voucher may be redeemed is always decided by the server.
+
+Keys live as PEM files in ``SIGNING_KEYS_DIR`` (default ``instance/keys``), never in the repository.
+``voucher keys rotate`` adds a key that signs from then on; older keys keep verifying until
+``voucher keys retire KID`` moves them to ``retired/``.
+"""
+from __future__ import annotations
+
+import base64
+import datetime as dt
+import hashlib
+import hmac
+import struct
+import threading
+import time
+from dataclasses import dataclass
+from pathlib import Path
+
+import base45
+from cryptography.exceptions import InvalidSignature
+from cryptography.hazmat.primitives import serialization
+from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey, Ed25519PublicKey
+from flask import current_app
+from ulid import ULID
+
+from .errors import InvalidToken, TokenExpired
+
+VERSION = 1
+_PAYLOAD = struct.Struct(">B4s16sII")
+SIGNATURE_LENGTH = 64
+TOKEN_TTL_SECONDS = 60
+TYPED_CODE_STEP_SECONDS = 60
+
+
+@dataclass(frozen=True)
+class SigningKey:
+    kid: str  # 8 hex characters
+    private: Ed25519PrivateKey
+    created: str  # file name prefix, sorts by age
+
+    @property
+    def public(self) -> Ed25519PublicKey:
+        return self.private.public_key()
+
+    def public_raw(self) -> bytes:
+        return self.public.public_bytes(serialization.Encoding.Raw, serialization.PublicFormat.Raw)
+
+
+def kid_of(private: Ed25519PrivateKey) -> str:
+    raw = private.public_key().public_bytes(serialization.Encoding.Raw, serialization.PublicFormat.Raw)
+    return hashlib.sha256(raw).hexdigest()[:8]
+
+
+class KeyRing:
+    """The signing keys in a folder: the newest signs, all of them verify."""
+
+    def __init__(self, folder: Path):
+        self.folder = Path(folder)
+        self._keys: dict[str, SigningKey] = {}
+        self._lock = threading.Lock()
+
+    def load(self) -> None:
+        keys = {}
+        for path in sorted(self.folder.glob("*.pem")):
+            private = serialization.load_pem_private_key(path.read_bytes(), password=None)
+            if isinstance(private, Ed25519PrivateKey):
+                keys[kid_of(private)] = SigningKey(kid_of(private), private, path.stem)
+        with self._lock:
+            self._keys = keys
+
+    def keys(self) -> list[SigningKey]:
+        if not self._keys:
+            self.load()
+        return sorted(self._keys.values(), key=lambda k: k.created)
+
+    def signing_key(self) -> SigningKey:
+        keys = self.keys()
+        if not keys:
+            raise RuntimeError(f"no signing key in {self.folder}: run `voucher keys rotate`")
+        return keys[-1]
+
+    def find(self, kid: str) -> SigningKey | None:
+        if kid not in self._keys:
+            self.load()  # another process may have rotated since we loaded
+        return self._keys.get(kid)
+
+    def rotate(self) -> SigningKey:
+        """Add a new key, which signs from now on (file names sort by the wall clock's nanoseconds)."""
+        self.folder.mkdir(parents=True, exist_ok=True)
+        private = Ed25519PrivateKey.generate()
+        created = f"{time.time_ns():020d}"
+        path = self.folder / f"{created}-{kid_of(private)}.pem"
+        pem = private.private_bytes(serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8,
+                                    serialization.NoEncryption())
+        path.touch(mode=0o600)
+        path.write_bytes(pem)
+        self.load()
+        return self._keys[kid_of(private)]
+
+    def retire(self, kid: str) -> Path:
+        """Stop verifying tokens signed by ``kid`` (the key file moves to ``retired/``)."""
+        for path in self.folder.glob(f"*-{kid}.pem"):
+            retired = self.folder / "retired"
+            retired.mkdir(exist_ok=True)
+            target = retired / path.name
+            path.rename(target)
+            self.load()
+            return target
+        raise KeyError(kid)
+
+
+def keyring() -> KeyRing:
+    ring = current_app.extensions.get("voucher.keyring")
+    if ring is None:
+        folder = current_app.config.get("SIGNING_KEYS_DIR") or Path(current_app.instance_path) / "keys"
+        ring = current_app.extensions["voucher.keyring"] = KeyRing(Path(folder))
+    return ring
+
+
+def _ensure_key(ring: KeyRing) -> SigningKey:
+    """Development and testing make their first key themselves; production is given one."""
+    if not ring.keys() and current_app.config["ENV_NAME"] in ("development", "testing"):
+        ring.rotate()
+    return ring.signing_key()
+
+
+def sign(voucher_id: str, now: dt.datetime, ttl_seconds: int = TOKEN_TTL_SECONDS) -> tuple[str, dt.datetime]:
+    """A fresh token for ``voucher_id`` and the moment it expires."""
+    key = _ensure_key(keyring())
+    issued = int(now.timestamp())
+    expires = issued + ttl_seconds
+    payload = _PAYLOAD.pack(VERSION, bytes.fromhex(key.kid), ULID.from_str(voucher_id.upper()).bytes, issued, expires)
+    token = base45.b45encode(payload + key.private.sign(payload)).decode()
+    return token, dt.datetime.fromtimestamp(expires, dt.timezone.utc)
+
+
+def verify(token: str, now: dt.datetime) -> str:
+    """The voucher id a genuine, unexpired token names; ``invalid_token`` or ``token_expired`` otherwise."""
+    try:
+        raw = base45.b45decode(token.strip("\r\n\t"))  # a space is a Base45 character
+    except (ValueError, TypeError, AttributeError):
+        raise InvalidToken() from None
+    if len(raw) != _PAYLOAD.size + SIGNATURE_LENGTH:
+        raise InvalidToken()
+    payload, signature = raw[:_PAYLOAD.size], raw[_PAYLOAD.size:]
+    version, kid, voucher_bytes, issued, expires = _PAYLOAD.unpack(payload)
+    key = keyring().find(kid.hex())
+    if version != VERSION or key is None:
+        raise InvalidToken()
+    try:
+        key.public.verify(signature, payload)
+    except InvalidSignature:
+        raise InvalidToken() from None
+    if now.timestamp() >= expires:
+        raise TokenExpired()
+    return str(ULID.from_bytes(voucher_bytes)).lower()
+
+
+def public_keys() -> list[dict]:
+    """The verification keys, newest first, as JWK-style entries a scanner can use offline."""
+    ring = keyring()
+    ring.load()
+    _ensure_key(ring)
+    return [{"kid": k.kid, "alg": "EdDSA", "kty": "OKP", "crv": "Ed25519",
+             "x": base64.urlsafe_b64encode(k.public_raw()).rstrip(b"=").decode()} for k in reversed(ring.keys())]
+
+
+# Typed codes ------------------------------------------------------------------------------------------
+
+def typed_code(voucher_id: str, now: dt.datetime) -> str:
+    """What a cashier without a camera types: the voucher's last 10 id characters and 4 digits that
+    change every minute (so a code read off an old screenshot soon stops working)."""
+    step = int(now.timestamp()) // TYPED_CODE_STEP_SECONDS
+    code = voucher_id[-10:].upper()
+    return f"{code[:5]}-{code[5:]}-{_digits(voucher_id, step)}"
+
+
+def _digits(voucher_id: str, step: int) -> str:
+    key = current_app.config["SECRET_KEY"]
+    digest = hmac.new(str(key).encode(), f"typed:{voucher_id}:{step}".encode(), hashlib.sha256).digest()
+    return f"{int.from_bytes(digest[:4], 'big') % 10_000:04d}"
+
+
+def typed_code_matches(voucher_id: str, digits: str, now: dt.datetime) -> bool:
+    """True for this minute's digits or the last minute's (the cashier may type slowly)."""
+    step = int(now.timestamp()) // TYPED_CODE_STEP_SECONDS
+    return any(hmac.compare_digest(_digits(voucher_id, s), digits) for s in (step, step - 1))
