@@ -152,7 +152,7 @@ def configure_blueprints(app: Flask) -> None:
     for api in (account_views.api, account_views.dev_api, campaign_views.api, voucher_views.api):
         csrf.exempt(api)
         app.register_blueprint(api, url_prefix="/api/v1")
-    for blueprint in (pages.pages, account_views.pages, account_views.dev_pages):
+    for blueprint in (pages.pages, account_views.pages, account_views.dev_pages, voucher_views.pages):
         app.register_blueprint(blueprint)
 
 

@@ -3,9 +3,10 @@ from __future__ import annotations
 
 import datetime as dt
 
-from flask import Flask
+from flask import Flask, current_app, url_for
 from flask_babel import format_datetime, get_locale
 from flask_babel import gettext as _
+from flask_babel import lazy_gettext as _l
 from flask_login import current_user
 
 from .accounts.sms import outbox_enabled
@@ -30,7 +31,54 @@ def city_datetime(value: dt.datetime | None, fmt: str = "yyyy-MM-dd HH:mm") -> s
     return format_datetime(to_city(value), fmt) if value else ""
 
 
+def iso_city(value: str | None, fmt: str = "yyyy-MM-dd HH:mm") -> str:
+    """An ISO 8601 time from an API body, shown in the city's zone."""
+    return city_datetime(dt.datetime.fromisoformat(value), fmt) if value else ""
+
+
+def yuan(cents: int | None) -> str:
+    """Fen shown as yuan: 3000 → "30", 1250 → "12.50"."""
+    if cents is None:
+        return ""
+    return f"{cents // 100:,}" if cents % 100 == 0 else f"{cents / 100:,.2f}"
+
+
+# (endpoint, label, roles that see it; None = everyone). Links to pages that are not installed are left out.
+NAV = [
+    ("vouchers.campaigns_page", _l("Claim vouchers"), None),
+    ("vouchers.wallet", _l("My vouchers"), {"resident"}),
+    ("campaigns.campaign_list", _l("Campaigns"), {"admin", "viewer"}),
+    ("merchants.bureau_merchants", _l("Merchants"), {"admin", "viewer"}),
+    ("merchants.bureau_enrolments", _l("Enrolments"), {"admin", "viewer"}),
+    ("merchants.my_shop", _l("My shop"), {"merchant_owner", "cashier"}),
+]
+
+
+def nav_links() -> list[tuple[str, str]]:
+    """The header's links for whoever is signed in."""
+    role = current_user.role.value if current_user.is_authenticated else None
+    links = []
+    for endpoint, label, roles in NAV:
+        if endpoint in current_app.view_functions and (roles is None or role in roles):
+            links.append((url_for(endpoint), str(label)))
+    return links
+
+
+VOUCHER_STATES = {
+    "available": _l("Not claimed"), "claimed": _l("Ready to use"), "redeemed": _l("Used"),
+    "expired": _l("Expired"), "revoked": _l("Revoked"),
+}
+
+
+def voucher_state_label(state: str) -> str:
+    return str(VOUCHER_STATES.get(state, state))
+
+
 def configure_templates(app: Flask) -> None:
+    from campaigns.service import status_label
+
     app.jinja_env.globals.update(site_name=site_name, current_user_label=current_user_label,
-                                 current_locale=lambda: str(get_locale()), outbox_enabled=outbox_enabled)
-    app.jinja_env.filters["city_datetime"] = city_datetime
+                                 current_locale=lambda: str(get_locale()), outbox_enabled=outbox_enabled,
+                                 status_label=status_label, voucher_state_label=voucher_state_label,
+                                 nav_links=nav_links)
+    app.jinja_env.filters.update(city_datetime=city_datetime, iso_city=iso_city, yuan=yuan)

@@ -262,3 +262,20 @@ def fresh_token(voucher: Voucher, now: dt.datetime) -> dict:
     token, expires_at = tokens.sign(voucher.id, now)
     return {"voucher_id": voucher.id, "token": token, "expires_at": iso(expires_at),
             "code": tokens.typed_code(voucher.id, now), "refresh_in": tokens.TOKEN_TTL_SECONDS - 15}
+
+
+def saved_cents(resident_id: str) -> int:
+    """What the resident has saved: the discounts of their vouchers that were used."""
+    return db.session.scalar(select(func.coalesce(func.sum(Voucher.discount_cents), 0)).where(
+        Voucher.resident_id == resident_id, Voucher.status == VoucherStatus.redeemed))
+
+
+def campaigns_for_residents(now: dt.datetime) -> list[dict]:
+    """Open campaigns first, then those opening soon, as the campaign pages show them."""
+    from campaigns import service as campaign_service
+
+    shown = []
+    for status in ("open", "scheduled"):
+        campaigns, _cursor = campaign_service.list_campaigns(now, status=status, include_drafts=False, limit=100)
+        shown += campaign_service.campaign_views(campaigns, now)
+    return shown

@@ -1,0 +1,37 @@
+"""Names people read for the codes the data uses: merchant categories, campaign kinds, districts."""
+from __future__ import annotations
+
+from flask_babel import get_locale
+from flask_babel import lazy_gettext as _l
+from sqlalchemy import select
+
+from voucher_app.extensions import db
+
+from .models import District
+
+CATEGORY_LABELS = {
+    "catering": _l("Catering"), "retail": _l("Retail"), "supermarket": _l("Supermarkets"),
+    "appliances": _l("Appliances and home"), "auto": _l("Cars"), "accommodation": _l("Accommodation"),
+    "tourism": _l("Tourist sites"), "entertainment": _l("Entertainment"), "health": _l("Health"),
+    "sports": _l("Sports"), "agriculture": _l("Farm produce"), "other": _l("Other"),
+}
+
+KIND_LABELS = {
+    "night_economy": _l("Night economy"), "holiday": _l("Holidays"), "tourism": _l("Culture and tourism"),
+    "auto": _l("Cars"), "general": _l("General"), "health": _l("Health"), "sports": _l("Sports"),
+    "fashion": _l("Fashion"), "information": _l("Information"), "rural": _l("Rural"),
+}
+
+
+def category_labels() -> dict[str, str]:
+    return {code: str(label) for code, label in CATEGORY_LABELS.items()}
+
+
+def kind_labels() -> dict[str, str]:
+    return {code: str(label) for code, label in KIND_LABELS.items()}
+
+
+def district_names() -> dict[str, str]:
+    english = str(get_locale()) == "en"
+    return {d.code: (d.name_en if english else d.name_zh)
+            for d in db.session.scalars(select(District).order_by(District.position))}

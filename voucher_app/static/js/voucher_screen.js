@@ -1,0 +1,66 @@
+// The voucher screen shown at the till: fetches a fresh QR (SVG) before the current one expires, shows
+// the typed code, and notices when the cashier has used the voucher, all without a reload.
+(function () {
+  "use strict";
+  var screen = document.querySelector("[data-testid=voucher-screen]");
+  if (!screen) { return; }
+  var qrBox = screen.querySelector("[data-testid=qr]");
+  var codeBox = screen.querySelector("[data-testid=typed-code]");
+  var stateBox = screen.querySelector("[data-testid=voucher-state]");
+  var messages = {};
+  Array.prototype.forEach.call(document.querySelectorAll("#voucher-messages [data-key]"), function (node) {
+    messages[node.getAttribute("data-key")] = node.textContent;
+  });
+  var refreshTimer = null, stateTimer = null, done = false;
+
+  function finish(status) {
+    done = true;
+    clearTimeout(refreshTimer);
+    clearInterval(stateTimer);
+    screen.setAttribute("data-status", status);
+    if (qrBox) { qrBox.innerHTML = ""; qrBox.hidden = true; }
+    if (codeBox) { codeBox.textContent = "—"; }
+    stateBox.textContent = messages[status] || status;
+    stateBox.classList.add("final");
+  }
+
+  function refreshQr() {
+    if (done || !qrBox) { return; }
+    fetch(screen.getAttribute("data-qr-url"), {credentials: "same-origin", cache: "no-store"})
+      .then(function (response) {
+        if (response.status === 409) {
+          return response.json().then(function (problem) { checkState(); throw problem; });
+        }
+        if (!response.ok) { throw new Error(response.status); }
+        var code = response.headers.get("X-Voucher-Code");
+        var refresh = parseInt(response.headers.get("X-Voucher-Refresh"), 10) || 45;
+        return response.text().then(function (svg) {
+          qrBox.innerHTML = svg;
+          qrBox.classList.remove("stale");
+          codeBox.textContent = code;
+          refreshTimer = setTimeout(refreshQr, refresh * 1000);
+        });
+      })
+      .catch(function () {
+        if (done) { return; }
+        qrBox.classList.add("stale");
+        stateBox.textContent = messages.offline;
+        refreshTimer = setTimeout(refreshQr, 5000);
+      });
+  }
+
+  function checkState() {
+    fetch(screen.getAttribute("data-state-url"), {credentials: "same-origin", cache: "no-store"})
+      .then(function (response) { return response.ok ? response.json() : null; })
+      .then(function (body) { if (body && body.status !== "claimed") { finish(body.status); } })
+      .catch(function () {});
+  }
+
+  if (screen.getAttribute("data-status") === "claimed") {
+    refreshQr();
+    stateTimer = setInterval(checkState, 4000);
+    document.addEventListener("visibilitychange", function () {
+      if (!document.hidden && !done) { clearTimeout(refreshTimer); refreshQr(); checkState(); }
+    });
+  }
+})();
