@@ -22,6 +22,7 @@ class Config:
     SQLALCHEMY_DATABASE_URI: str | None = None
     SQLALCHEMY_TRACK_MODIFICATIONS = False
     SQLITE_BUSY_TIMEOUT_MS = 15000
+    SQLITE_WRITER_QUEUE = True  # writers queue on a file lock instead of polling SQLite's busy handler
 
     # The city: its data file (districts, measures, targets) and its time zone.
     CITY_DATA_FILE: str | None = None  # None = the file shipped with the project

@@ -10,7 +10,7 @@ from sqlalchemy import func, select
 from voucher_app.accounts.models import Role
 from voucher_app.extensions import db
 from voucher_app.ledger.models import Account, LedgerEntry
-from voucher_app.vouchers.service import sold_out_memo
+from voucher_app.vouchers.claiming import memo
 
 from builders import bearer, make_staff, resident_token, staff_token
 from campaign_data import T0, campaign_body
@@ -18,9 +18,9 @@ from campaign_data import T0, campaign_body
 
 @pytest.fixture(autouse=True)
 def _fresh_memo():
-    sold_out_memo.forget()
+    memo.forget()
     yield
-    sold_out_memo.forget()
+    memo.forget()
 
 
 @pytest.fixture

@@ -13,7 +13,7 @@ import json
 
 from flask import request
 from flask_babel import gettext as _
-from sqlalchemy import JSON, Integer, String
+from sqlalchemy import JSON, Integer, String, bindparam, select
 from sqlalchemy.orm import Mapped, mapped_column
 
 from .database import UTCDateTime
@@ -52,11 +52,17 @@ def fingerprint(scope: str, payload: dict) -> str:
     return hashlib.sha256(text.encode()).hexdigest()
 
 
-def replay(user_id: str, key: str | None, request_hash: str) -> IdempotencyRecord | None:
-    """The stored answer for this key, or None; ``idempotency_conflict`` if the key was used differently."""
+_records = IdempotencyRecord.__table__
+_BY_KEY = select(_records.c.request_hash, _records.c.status, _records.c.body).where(
+    _records.c.user_id == bindparam("p_user_id"), _records.c.key == bindparam("p_key"))
+
+
+def replay(user_id: str, key: str | None, request_hash: str):
+    """The stored answer (``status``, ``body``) for this key, or None; ``idempotency_conflict`` if the key
+    was used for a different request. (A prebuilt statement: it runs on every claim.)"""
     if key is None:
         return None
-    record = db.session.get(IdempotencyRecord, (user_id, key))
+    record = db.session.connection().execute(_BY_KEY, {"p_user_id": user_id, "p_key": key}).first()
     if record is not None and record.request_hash != request_hash:
         raise IdempotencyConflict()
     return record

@@ -9,7 +9,7 @@ import secrets
 from flask import current_app
 from flask_babel import gettext as _
 from itsdangerous import BadSignature, SignatureExpired, TimestampSigner, URLSafeTimedSerializer
-from sqlalchemy import select, update
+from sqlalchemy import bindparam, select, update
 from werkzeug.security import check_password_hash, generate_password_hash
 
 from ..clock import now as clock_now
@@ -152,15 +152,26 @@ def issue_token(user: User) -> dict:
     return {"token": token, "token_type": "Bearer", "expires_in": token_ttl(user), "role": user.role.value}
 
 
+# Every API request loads its user: one prebuilt statement, and a detached object that is only read.
+_USER_BY_ID = select(User.__table__).where(User.__table__.c.id == bindparam("p_id"))
+
+
+def _as_user(row) -> User:
+    user = User(**{key: row[key] for key in row.keys() if key != "role"})
+    user.role = Role(row["role"])
+    return user
+
+
 def user_for_token(token: str, now: dt.datetime) -> User | None:
     """The active user a bearer token was issued to, or None if it is forged, expired or revoked."""
     try:
         payload, issued = _serializer().loads(token, return_timestamp=True)
     except (BadSignature, SignatureExpired):
         return None
-    user = db.session.get(User, payload.get("u"))
-    if user is None or not user.is_active or user.role.value != payload.get("r"):
+    row = db.session.connection().execute(_USER_BY_ID, {"p_id": payload.get("u")}).mappings().first()
+    if row is None or not row["is_active"] or row["role"] != payload.get("r"):
         return None
+    user = _as_user(row)
     if (now - issued).total_seconds() > token_ttl(user):
         return None
     return user

@@ -18,7 +18,7 @@ from ..extensions import limiter
 from ..idempotency import request_key
 from ..validation import json_body
 from ..web import page_roles_required
-from . import qr, service, tokens
+from . import claiming, qr, service, tokens
 from .schemas import ClaimIn, wallet_out
 
 api = Blueprint("vouchers_api", __name__)
@@ -46,7 +46,7 @@ claims_per_ip = limiter.shared_limit(lambda: current_app.config["CLAIM_LIMIT_PER
 @claims_per_resident
 def claim(campaign_id: str):
     body = json_body(ClaimIn)
-    voucher, status = service.claim_voucher(campaign_id, body.tier_id, api_user(), now(), request_key())
+    voucher, status = claiming.claim_voucher(campaign_id, body.tier_id, api_user(), now(), request_key())
     return jsonify(voucher), status
 
 
@@ -117,7 +117,7 @@ def claim_on_page(campaign_id: str):
     tier_id = request.form.get("tier_id", "")
     key = (request.form.get("claim_key") or "")[:100] or None
     try:
-        service.claim_voucher(campaign_id, tier_id, current_user, now(), key)
+        claiming.claim_voucher(campaign_id, tier_id, current_user, now(), key)
     except DomainError as err:
         flash(str(err.detail or err.title), "error")
         return redirect(url_for("vouchers.campaign_page", campaign_id=campaign_id))

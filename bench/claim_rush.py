@@ -1,0 +1,133 @@
+"""The rush: the whole city presses "claim" at once. Prints claims/s, sold-out refusals/s, p50/p99
+latency and the oversell count, each next to the app's bare JSON endpoint measured in the same run.
+
+    .venv/bin/python bench/claim_rush.py                       # SQLite (a fresh file)
+    .venv/bin/python bench/claim_rush.py --database-url postgresql://user@host/db   # emptied first!
+
+Targets (DESIGN/issue): successful claims ≥ 0.45× the bare endpoint on SQLite, ≥ 0.35× on
+PostgreSQL; sold-out refusals ≥ 0.8×; p99 < 50 ms at 64 clients.
+"""
+from __future__ import annotations
+
+import argparse
+import datetime as dt
+import json
+import sys
+import tempfile
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+
+from bench.harness import Server, app_for, fresh_database, load  # noqa: E402
+
+
+def prepare(app, vouchers: int, residents: int) -> tuple[dict, list[str]]:
+    """Schema, city, an open campaign of ``vouchers`` and ``residents`` signed-in residents (tokens)."""
+    import flask_migrate
+    from sqlalchemy import insert
+
+    from campaigns import service as campaigns
+    from campaigns.schemas import CampaignIn
+    from voucher_app.accounts.models import Role, User
+    from voucher_app.accounts.service import create_staff, issue_token
+    from voucher_app.database import new_id
+    from voucher_app.extensions import db
+    from voucher_app.validation import validate
+
+    with app.app_context():
+        flask_migrate.upgrade()
+        campaigns.load_city_data(campaigns.city_data_file())
+        admin = create_staff("bench-admin", "bench-admin-password", Role.admin)
+        now = dt.datetime.now(dt.timezone.utc).replace(microsecond=0)
+        per_resident = 100
+        body = {"name": "抢券压测", "kind": "general", "measure_codes": ["M19"], "budget_cents": vouchers * 1_000,
+                "starts_at": (now - dt.timedelta(minutes=1)).isoformat(),
+                "ends_at": (now + dt.timedelta(days=1)).isoformat(),
+                "limit_per_resident": per_resident, "limit_per_round": per_resident, "valid_days": 1,
+                "tiers": [{"name": "10元券", "threshold_cents": 0, "discount_cents": 1_000, "quantity": vouchers}],
+                "rounds": [{"release_at": (now - dt.timedelta(seconds=30)).isoformat(), "quantities": [vouchers]}]}
+        campaign = campaigns.create_campaign(validate(CampaignIn, body), admin, now)
+        campaigns.publish_campaign(campaign.id, admin, now)
+        tier_id = campaign.tiers[0].id
+        rows = [{"id": new_id(), "role": Role.resident, "phone": f"13{i:09d}", "is_active": True,
+                 "created_at": now, "updated_at": now} for i in range(residents)]
+        db.session.execute(insert(User), rows)
+        db.session.commit()
+        users = db.session.query(User).filter(User.role == Role.resident).all()
+        tokens = [issue_token(u)["token"] for u in users]
+        return {"id": campaign.id, "tier_id": tier_id}, tokens
+
+
+def counts(app, campaign_id: str) -> dict:
+    from sqlalchemy import func, select
+
+    from voucher_app.extensions import db
+    from voucher_app.vouchers.models import Voucher, VoucherStatus
+
+    with app.app_context():
+        claimed = db.session.scalar(select(func.count()).select_from(Voucher).where(
+            Voucher.campaign_id == campaign_id, Voucher.status != VoucherStatus.available))
+        holders = db.session.scalar(select(func.count(func.distinct(Voucher.resident_id))).where(
+            Voucher.campaign_id == campaign_id, Voucher.status != VoucherStatus.available))
+        over_limit = db.session.scalar(select(func.count()).select_from(
+            select(Voucher.resident_id).where(Voucher.campaign_id == campaign_id,
+                                              Voucher.status != VoucherStatus.available)
+            .group_by(Voucher.resident_id).having(func.count() > 100).subquery()))
+        return {"claimed": claimed, "holders": holders, "residents_over_limit": over_limit}
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--database-url", help="PostgreSQL to use (its public schema is emptied); default SQLite")
+    parser.add_argument("--clients", type=int, default=64, help="concurrent connections")
+    parser.add_argument("--seconds", type=int, default=8)
+    parser.add_argument("--workers", type=int, default=4)
+    parser.add_argument("--threads", type=int, default=1)
+    parser.add_argument("--vouchers", type=int, default=60_000)
+    parser.add_argument("--residents", type=int, default=1_000)
+    args = parser.parse_args()
+
+    work = Path(tempfile.mkdtemp(prefix="claim-rush-"))
+    database_url = fresh_database(args.database_url, work)
+    app = app_for(database_url, work / "keys")
+    print(f"preparing: {args.vouchers} vouchers, {args.residents} residents on "
+          f"{'PostgreSQL' if args.database_url else 'SQLite'} …", flush=True)
+    campaign, tokens = prepare(app, args.vouchers, args.residents)
+    claim_path = f"/api/v1/campaigns/{campaign['id']}/claims"
+    claim_lines = [f"POST {claim_path} {t} " + json.dumps({"tier_id": campaign["tier_id"]}, separators=(",", ":"))
+                   for t in tokens]
+
+    server = Server(database_url, work / "keys", args.workers, args.threads)
+    try:
+        common = {"connections": args.clients, "seconds": args.seconds}
+        load(server, ["GET /api/v1/health -"], connections=args.clients, seconds=2)  # warm up
+        bare = load(server, ["GET /api/v1/health -"], **common)
+        rush = load(server, claim_lines, **common)
+        # Sell out what is left, then measure a rush that meets an empty round.
+        while counts(app, campaign["id"])["claimed"] < args.vouchers:
+            load(server, claim_lines, connections=args.clients, seconds=3)
+        refusals = load(server, claim_lines, **common)
+        final = counts(app, campaign["id"])
+    finally:
+        server.stop()
+
+    claims = rush.count("201")
+    oversell = max(0, final["claimed"] - args.vouchers) + final["residents_over_limit"]
+    db_name = "PostgreSQL" if args.database_url else "SQLite"
+    print(f"\nclaim rush on {db_name}: {args.workers} workers × {args.threads} threads, {args.clients} clients, "
+          f"{args.seconds:g} s per measurement")
+    print(f"  bare endpoint       {bare.per_second:8.0f} req/s   p50 {bare.p50_ms:6.1f} ms   p99 {bare.p99_ms:6.1f} ms")
+    print(f"  successful claims   {claims / rush.seconds:8.0f} /s     p50 {rush.p50_ms:6.1f} ms   p99 {rush.p99_ms:6.1f} ms"
+          f"   ratio {claims / rush.seconds / bare.per_second:.2f}× (target ≥ {0.45 if not args.database_url else 0.35})")
+    print(f"  sold-out refusals   {refusals.count('409:sold_out') / refusals.seconds:8.0f} /s     "
+          f"p50 {refusals.p50_ms:6.1f} ms   p99 {refusals.p99_ms:6.1f} ms"
+          f"   ratio {refusals.count('409:sold_out') / refusals.seconds / bare.per_second:.2f}× (target ≥ 0.8)")
+    print(f"  oversell            {oversell} (claimed {final['claimed']} of {args.vouchers}; "
+          f"other answers during the rush: { {k: v for k, v in rush.statuses.items() if k != '201'} })")
+    print(f"  answers after sell-out {refusals.statuses}")
+    print(f"  socket errors       bare {bare.errors}, rush {rush.errors}, refusals {refusals.errors}")
+    return 0 if oversell == 0 else 1
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,258 @@
+"""Claiming vouchers (抢券): the moment the whole city presses "claim" at once.
+
+Why the claim path cannot oversell or exceed a resident's limits
+----------------------------------------------------------------
+Every voucher a round releases already exists as a row (``minting.py``). A claim is
+
+1. cheap refusals first, without any write lock: the campaign's state by the clock (from a snapshot
+   of its immutable facts), and the resident's counts against the limits. A rush is mostly refusals,
+   so once a tier is found sold out this process remembers it until the next release (or for a
+   second at most) and answers ``sold_out`` without a write transaction;
+2. then one short write transaction: re-read the campaign's status and the resident's counts, take
+   one unclaimed, released row of the tier with a single ``UPDATE … RETURNING``, numbered with the
+   resident's next campaign slot and round slot, move the discount from ``available`` to ``reserved``
+   in the ledger, and store the idempotency record.
+
+No oversell: a voucher is a row, and a row is claimed by an UPDATE that only matches it while it is
+still ``available``.
+* PostgreSQL (READ COMMITTED, many writers at once): the row is picked with ``FOR UPDATE SKIP
+  LOCKED``, so concurrent claims lock *different* rows instead of queueing on one counter, and a row
+  locked by another claim is skipped rather than double-taken. When no unlocked row is left the
+  claim is ``sold_out``.
+* SQLite: the transaction begins ``IMMEDIATE`` (see ``database.py``), so claims run one at a time
+  and each sees the previous one's commit; there is nothing to race.
+
+No claim over the limits: a resident's vouchers carry slot numbers 1..limit, and unique constraints
+on (campaign, resident, slot) and (round, resident, slot) make the same slot impossible to take
+twice. Two parallel claims by one resident both computing "slot 2" cannot both commit: the second
+fails on the constraint, rolls back (its voucher row and ledger entry with it) and is retried, when
+it sees slot 2 taken and either takes slot 3 or is refused with ``limit_reached``.
+
+The idempotency record is inserted in the same transaction under the primary key (resident, key),
+so a duplicate request either finds the first answer or fails on the key and rolls back.
+"""
+from __future__ import annotations
+
+import datetime as dt
+import threading
+import time
+from dataclasses import dataclass
+
+from flask_babel import gettext as _
+from sqlalchemy import bindparam, func, insert, select, update
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm import selectinload
+
+from campaigns.lifecycle import effective_status
+from campaigns.models import Campaign, CampaignStatus, Round
+from campaigns.schemas import iso
+
+from ..accounts.models import User
+from ..database import new_id, write_transaction
+from ..errors import NotFound
+from ..extensions import db
+from ..idempotency import IdempotencyRecord, fingerprint, replay
+from ..ledger.models import Account, LedgerEntry
+from .errors import CampaignClosed, LimitReached, NotEligible, NotOpen, SoldOut
+from .models import Voucher, VoucherStatus
+
+CLAIM_RETRIES = 5
+SNAPSHOT_SECONDS = 2.0
+
+
+@dataclass(frozen=True)
+class RoundFacts:
+    id: str
+    release_at: dt.datetime
+    quantities: dict[str, int]  # tier id → quantity
+
+
+@dataclass(frozen=True)
+class CampaignFacts:
+    """What claiming needs to know of a campaign. After publishing only the status can change, and
+    the write transaction reads that afresh; so a snapshot can serve many claims."""
+
+    id: str
+    status: CampaignStatus
+    starts_at: dt.datetime
+    ends_at: dt.datetime
+    limit_per_resident: int
+    limit_per_round: int
+    valid_days: int
+    tier_ids: frozenset[str]
+    rounds: tuple[RoundFacts, ...]
+    loaded: float
+
+
+class _Memo:
+    """Per process: campaign snapshots (for ``SNAPSHOT_SECONDS``) and tiers found sold out (until
+    their next release, at most a second). Both only make refusals and checks cheaper; every
+    decision that changes anything is taken again inside the write transaction."""
+
+    def __init__(self):
+        self._campaigns: dict[str, CampaignFacts] = {}
+        self._sold_out: dict[str, float] = {}
+        self._lock = threading.Lock()
+
+    def campaign(self, campaign_id: str) -> CampaignFacts:
+        facts = self._campaigns.get(campaign_id)
+        if facts is None or time.monotonic() - facts.loaded > SNAPSHOT_SECONDS:
+            facts = _load_facts(campaign_id)
+            with self._lock:
+                self._campaigns[campaign_id] = facts
+        return facts
+
+    def is_sold_out(self, tier_id: str) -> bool:
+        until = self._sold_out.get(tier_id)
+        return until is not None and time.monotonic() < until
+
+    def sold_out(self, tier_id: str, now: dt.datetime, next_release: dt.datetime | None) -> None:
+        ttl = 1.0
+        if next_release is not None:
+            ttl = min(ttl, max((next_release - now).total_seconds(), 0.0))
+        with self._lock:
+            self._sold_out[tier_id] = time.monotonic() + ttl
+
+    def forget(self) -> None:
+        with self._lock:
+            self._campaigns.clear()
+            self._sold_out.clear()
+
+
+memo = _Memo()
+
+
+def _load_facts(campaign_id: str) -> CampaignFacts:
+    campaign = db.session.scalars(
+        select(Campaign).where(Campaign.id == campaign_id)
+        .options(selectinload(Campaign.tiers), selectinload(Campaign.rounds).selectinload(Round.allocations))
+    ).first()
+    if campaign is None or campaign.status is CampaignStatus.draft:
+        raise NotFound(_("There is no such campaign."))
+    return CampaignFacts(
+        id=campaign.id, status=campaign.status, starts_at=campaign.starts_at, ends_at=campaign.ends_at,
+        limit_per_resident=campaign.limit_per_resident, limit_per_round=campaign.limit_per_round,
+        valid_days=campaign.valid_days, tier_ids=frozenset(t.id for t in campaign.tiers),
+        rounds=tuple(RoundFacts(r.id, r.release_at, {a.tier_id: a.quantity for a in r.allocations})
+                     for r in campaign.rounds),
+        loaded=time.monotonic())
+
+
+def _check_open(facts: CampaignFacts, tier_id: str, now: dt.datetime) -> tuple[RoundFacts, dt.datetime | None]:
+    """The round a claim now falls in and the tier's next release; or the refusal."""
+    status = effective_status(facts, now)
+    if status is CampaignStatus.scheduled:
+        raise NotOpen(_("The campaign has not started yet."), opens_at=iso(facts.starts_at))
+    if status is not CampaignStatus.open:
+        raise CampaignClosed()
+    if tier_id not in facts.tier_ids:
+        raise NotEligible(_("This voucher is not part of this campaign."))
+    released = [r for r in facts.rounds if r.release_at <= now]
+    next_release = min((r.release_at for r in facts.rounds
+                        if r.release_at > now and r.quantities.get(tier_id, 0) > 0), default=None)
+    if not any(r.quantities.get(tier_id, 0) > 0 for r in released):
+        raise NotOpen(_("No round of this voucher has been released yet."), opens_at=iso(next_release))
+    return max(released, key=lambda r: r.release_at), next_release
+
+
+# The hot path's statements are built once: building and hashing a statement costs more than
+# running it on SQLite. They run on the session's connection, inside its transaction.
+_vouchers = Voucher.__table__
+
+_HELD = (select(func.count(), func.count().filter(_vouchers.c.claim_round_id == bindparam("p_round_id")))
+         .where(_vouchers.c.resident_id == bindparam("p_resident_id"),
+                _vouchers.c.campaign_id == bindparam("p_campaign_id")))
+
+_STATUS_AND_HELD = select(
+    select(Campaign.__table__.c.status).where(Campaign.__table__.c.id == bindparam("p_campaign_id")).scalar_subquery(),
+    *_HELD.subquery().c)
+
+_PICK = (select(_vouchers.c.id)
+         .where(_vouchers.c.tier_id == bindparam("p_tier_id"), _vouchers.c.status == VoucherStatus.available.value,
+                _vouchers.c.release_at <= bindparam("p_now", type_=_vouchers.c.release_at.type))
+         .order_by(_vouchers.c.release_at, _vouchers.c.id).limit(1)
+         .with_for_update(skip_locked=True).scalar_subquery())
+
+_TAKE = (update(_vouchers)
+         .where(_vouchers.c.id == _PICK, _vouchers.c.status == VoucherStatus.available.value)
+         .values(status=VoucherStatus.claimed.value, resident_id=bindparam("p_resident_id"),
+                 claim_round_id=bindparam("p_round_id"), resident_slot=bindparam("p_resident_slot"),
+                 round_slot=bindparam("p_round_slot"), claimed_at=bindparam("p_claimed_at"),
+                 expires_at=bindparam("p_expires_at"))
+         .returning(_vouchers.c.id, _vouchers.c.tier_id, _vouchers.c.threshold_cents, _vouchers.c.discount_cents))
+
+_RESERVE = insert(LedgerEntry.__table__).values(
+    from_account=Account.available.value, to_account=Account.reserved.value, kind="claim")
+
+_REMEMBER = insert(IdempotencyRecord.__table__).values(status=201)
+
+
+def _refuse_over_limit(facts: CampaignFacts, in_campaign: int, in_round: int) -> None:
+    if in_campaign >= facts.limit_per_resident:
+        raise LimitReached(_("You already hold the most vouchers this campaign allows (%(n)d).",
+                             n=facts.limit_per_resident))
+    if in_round >= facts.limit_per_round:
+        raise LimitReached(_("You already claimed the most vouchers this round allows (%(n)d). "
+                             "Try again in the next round.", n=facts.limit_per_round))
+
+
+def _sold_out(tier_id: str, now: dt.datetime, next_release: dt.datetime | None) -> SoldOut:
+    memo.sold_out(tier_id, now, next_release)
+    if next_release is not None:
+        return SoldOut(_("This round is sold out. The next round opens at %(when)s.",
+                         when=iso(next_release)), next_release_at=iso(next_release))
+    return SoldOut()
+
+
+def claim_voucher(campaign_id: str, tier_id: str, resident: User, now: dt.datetime,
+                  key: str | None = None) -> tuple[dict, int]:
+    """Claim one voucher of ``tier_id`` for ``resident``; returns the answer's body and HTTP status.
+
+    A request repeating an earlier ``key`` gets the earlier answer, and nothing else happens.
+    """
+    request_hash = fingerprint("claim", {"campaign_id": campaign_id, "tier_id": tier_id})
+    for _attempt in range(CLAIM_RETRIES):
+        stored = replay(resident.id, key, request_hash)
+        if stored is not None:
+            return stored.body, stored.status
+        facts = memo.campaign(campaign_id)
+        current_round, next_release = _check_open(facts, tier_id, now)
+        if memo.is_sold_out(tier_id):
+            raise _sold_out(tier_id, now, next_release)
+        held = db.session.connection().execute(
+            _HELD, {"p_resident_id": resident.id, "p_campaign_id": campaign_id, "p_round_id": current_round.id}).one()
+        _refuse_over_limit(facts, *held)
+        try:
+            return _take_voucher(facts, tier_id, resident.id, current_round, next_release, now, key, request_hash)
+        except IntegrityError:
+            continue  # a parallel request took the slot or the key first: look again
+    raise LimitReached()
+
+
+def _take_voucher(facts: CampaignFacts, tier_id: str, resident_id: str, current_round: RoundFacts,
+                  next_release: dt.datetime | None, now: dt.datetime, key: str | None, request_hash: str):
+    """The write transaction: a handful of statements, so the write lock is held for as short as can be."""
+    valid_until = min(now + dt.timedelta(days=facts.valid_days), facts.ends_at)
+    with write_transaction():
+        conn = db.session.connection()
+        status, in_campaign, in_round = conn.execute(_STATUS_AND_HELD, {
+            "p_campaign_id": facts.id, "p_resident_id": resident_id, "p_round_id": current_round.id}).one()
+        if CampaignStatus(status) is not facts.status:  # cancelled (or closed) since the snapshot
+            memo.forget()
+            raise CampaignClosed()
+        _refuse_over_limit(facts, in_campaign, in_round)
+        taken = conn.execute(_TAKE, {
+            "p_tier_id": tier_id, "p_now": now, "p_resident_id": resident_id, "p_round_id": current_round.id,
+            "p_resident_slot": in_campaign + 1, "p_round_slot": in_round + 1, "p_claimed_at": now,
+            "p_expires_at": valid_until}).first()
+        if taken is None:
+            raise _sold_out(tier_id, now, next_release)
+        body = {"id": taken.id, "campaign_id": facts.id, "tier_id": taken.tier_id,
+                "status": VoucherStatus.claimed.value, "threshold_cents": taken.threshold_cents,
+                "discount_cents": taken.discount_cents, "claimed_at": iso(now), "expires_at": iso(valid_until)}
+        conn.execute(_RESERVE, {"id": new_id(), "campaign_id": facts.id, "voucher_id": taken.id,
+                                "amount_cents": taken.discount_cents, "at": now})
+        if key is not None:
+            conn.execute(_REMEMBER, {"user_id": resident_id, "key": key, "request_hash": request_hash,
+                                     "body": body, "created_at": now})
+    return body, 201
