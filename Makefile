@@ -8,7 +8,7 @@ HOST   ?= 127.0.0.1
 PORT   ?= 5000
 PYTEST_ARGS ?=
 
-.PHONY: run test test-sqlite test-postgres install translations system-deps clean
+.PHONY: run test test-sqlite test-postgres bench install translations system-deps clean
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -56,6 +56,12 @@ test-sqlite:
 test-postgres:
 	@echo "== tests on PostgreSQL"
 	$(BIN)/pytest -q -p no:cacheprovider $(PYTEST_ARGS)
+
+# Benchmarks print figures; they are not tests. BENCH_DATABASE_URL adds a PostgreSQL run (its schema is emptied).
+bench: install
+	@scripts/system-deps.sh wrk
+	$(BIN)/python bench/claim_rush.py
+	@if [ -n "$$BENCH_DATABASE_URL" ]; then $(BIN)/python bench/claim_rush.py --database-url "$$BENCH_DATABASE_URL"; fi
 
 clean:
 	rm -rf $(VENV) instance build *.egg-info

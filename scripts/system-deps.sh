@@ -5,6 +5,8 @@
 set -euo pipefail
 
 missing=()
+# Extra commands named on the command line (e.g. `system-deps.sh wrk` for the benchmarks).
+for extra in "$@"; do command -v "$extra" >/dev/null || missing+=("$extra"); done
 [ -x /usr/bin/chromium ] || missing+=(chromium)
 ls /usr/lib/postgresql/*/bin/initdb >/dev/null 2>&1 || missing+=(postgresql)
 [ -d /usr/share/fonts/opentype/noto ] || missing+=(fonts-noto-cjk)
