@@ -18,7 +18,7 @@ from voucher_app.audit.service import audited
 from voucher_app.database import new_id, write_transaction
 from voucher_app.errors import Conflict, NotFound, ValidationError
 from voucher_app.extensions import db
-from voucher_app.vouchers.minting import mint_campaign
+from voucher_app.vouchers.minting import mint_campaign, revoke_claimed
 
 from . import rules
 from .lifecycle import effective_status, is_editable
@@ -190,8 +190,9 @@ def publish_campaign(campaign_id: str, actor: User, now: dt.datetime) -> Campaig
 
 
 def cancel_campaign(campaign_id: str, reason: str | None, actor: User, now: dt.datetime) -> Campaign:
-    """Cancel a campaign that has not ended yet."""
-    with audited("campaign.cancel", "campaign", campaign_id, actor.id, now, reason=reason):
+    """Cancel a campaign that has not ended yet; its unused claimed vouchers are revoked and their
+    reserved value returns to the campaign. Vouchers already used stay owed to their merchants."""
+    with audited("campaign.cancel", "campaign", campaign_id, actor.id, now, reason=reason) as detail:
         campaign = _campaign_for_update(campaign_id)
         status = effective_status(campaign, now)
         if status not in (CampaignStatus.draft, CampaignStatus.scheduled, CampaignStatus.open):
@@ -200,6 +201,7 @@ def cancel_campaign(campaign_id: str, reason: str | None, actor: User, now: dt.d
         campaign.status = CampaignStatus.cancelled
         campaign.cancelled_at = campaign.updated_at = now
         campaign.cancel_reason = reason
+        detail["vouchers_revoked"] = revoke_claimed(campaign.id, now)
     return campaign
 
 

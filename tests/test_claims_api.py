@@ -223,3 +223,21 @@ def test_claims_are_rate_limited_per_resident(client, admin, clock):
     statuses = [claim(client, token, campaign).status_code for _ in range(4)]
     assert statuses[:3] == [201, 201, 201] and statuses[3] == 429
     assert claim(client, resident_token(client), campaign).status_code == 201
+
+
+def test_cancelling_revokes_claimed_vouchers_and_returns_their_value(client, admin, clock):
+    campaign = published(client, admin, **small(quantity=5))
+    clock.advance(hours=1)
+    token = resident_token(client)
+    voucher = claim(client, token, campaign).get_json()
+    client.post(f"/api/v1/campaigns/{campaign['id']}/cancel", json={"reason": "预算调整"}, headers=admin)
+    listed = client.get("/api/v1/me/vouchers", headers=bearer(token)).get_json()["items"]
+    assert [v["status"] for v in listed] == ["revoked"]
+    refused = client.get(f"/api/v1/me/vouchers/{voucher['id']}/token", headers=bearer(token))
+    assert refused.get_json()["code"] == "voucher_revoked"
+
+    def moved(src, dst):
+        return db.session.scalar(select(func.coalesce(func.sum(LedgerEntry.amount_cents), 0)).where(
+            LedgerEntry.campaign_id == campaign["id"], LedgerEntry.from_account == src, LedgerEntry.to_account == dst))
+
+    assert moved(Account.available, Account.reserved) - moved(Account.reserved, Account.available) == 0

@@ -1,13 +1,14 @@
-"""Minting: when a campaign is published, every voucher its rounds will release becomes a row.
+"""Minting and revoking vouchers in bulk, with their ledger entries.
 
 Minting happens once, in the publishing transaction, together with the ledger entry that moves the
-campaign's budget to ``available``. Claims then only ever take rows that exist.
+campaign's budget to ``available``: claims then only ever take rows that exist. Revoking (when a
+campaign is cancelled) returns each unused claimed voucher's reserved value to ``available``.
 """
 from __future__ import annotations
 
 import datetime as dt
 
-from sqlalchemy import insert
+from sqlalchemy import insert, update
 
 from campaigns.models import Campaign
 
@@ -46,3 +47,19 @@ def _insert(rows: list[dict]) -> int:
     db.session.execute(insert(Voucher), rows)
     rows.clear()
     return count
+
+
+def revoke_claimed(campaign_id: str, now: dt.datetime) -> int:
+    """Revoke the campaign's claimed, unused vouchers in the caller's transaction; returns how many."""
+    revoked = db.session.execute(
+        update(Voucher.__table__)
+        .where(Voucher.__table__.c.campaign_id == campaign_id,
+               Voucher.__table__.c.status == VoucherStatus.claimed.value)
+        .values(status=VoucherStatus.revoked.value, revoked_at=now)
+        .returning(Voucher.__table__.c.id, Voucher.__table__.c.discount_cents)).all()
+    if revoked:
+        db.session.execute(insert(LedgerEntry.__table__), [
+            {"id": new_id(), "campaign_id": campaign_id, "voucher_id": voucher_id, "from_account": "reserved",
+             "to_account": "available", "amount_cents": amount, "kind": "revoke", "at": now}
+            for voucher_id, amount in revoked])
+    return len(revoked)
