@@ -222,3 +222,6 @@ class RoundAllocation(db.Model):
     quantity: Mapped[int] = mapped_column(Integer)
 
     round: Mapped[Round] = relationship(back_populates="allocations")
+    # Tells the unit of work that allocations go before their tier, so replacing a draft's tiers and
+    # rounds deletes the allocations itself instead of finding them already gone by the tiers' cascade.
+    tier: Mapped[Tier] = relationship()

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import datetime as dt
 import re
+from typing import Annotated
 
 from flask_babel import gettext as _
 from pydantic import AwareDatetime, BaseModel, ConfigDict, Field, StrictInt, field_validator
@@ -17,6 +18,9 @@ from voucher_app.clock import to_city
 from .models import Campaign, CampaignKind
 
 _HHMM = re.compile(r"^([01]\d|2[0-3]):[0-5]\d$")
+MAX_CENTS = 10**12  # ten billion yuan: anything above is a typing mistake
+MAX_QUANTITY = 10_000_000
+Quantity = Annotated[StrictInt, Field(ge=0, le=MAX_QUANTITY)]
 
 
 class ValidHours(BaseModel):
@@ -35,22 +39,15 @@ class ValidHours(BaseModel):
 class TierIn(BaseModel):
     model_config = ConfigDict(extra="ignore")
     name: str = Field(min_length=1, max_length=100)
-    threshold_cents: StrictInt = Field(ge=0)
-    discount_cents: StrictInt = Field(gt=0)
-    quantity: StrictInt = Field(ge=1, le=10_000_000)
+    threshold_cents: StrictInt = Field(ge=0, le=MAX_CENTS)
+    discount_cents: StrictInt = Field(gt=0, le=MAX_CENTS)
+    quantity: StrictInt = Field(ge=1, le=MAX_QUANTITY)
 
 
 class RoundIn(BaseModel):
     model_config = ConfigDict(extra="ignore")
     release_at: AwareDatetime
-    quantities: list[StrictInt] = Field(min_length=1)
-
-    @field_validator("quantities")
-    @classmethod
-    def _not_negative(cls, values: list[int]) -> list[int]:
-        if any(q < 0 for q in values):
-            raise ValueError(_("Quantities cannot be negative."))
-        return values
+    quantities: list[Quantity] = Field(min_length=1, max_length=20)
 
 
 class CampaignIn(BaseModel):
@@ -61,7 +58,7 @@ class CampaignIn(BaseModel):
     description: str | None = Field(default=None, max_length=5000)
     kind: CampaignKind
     measure_codes: list[str] = Field(min_length=1)
-    budget_cents: StrictInt = Field(ge=0)
+    budget_cents: StrictInt = Field(ge=0, le=MAX_CENTS)
     starts_at: AwareDatetime
     ends_at: AwareDatetime
     merchant_categories: list[str] = Field(default_factory=list)
@@ -89,7 +86,7 @@ class CampaignPatch(CampaignIn):
     name: str | None = Field(default=None, min_length=1, max_length=200)
     kind: CampaignKind | None = None
     measure_codes: list[str] | None = Field(default=None, min_length=1)
-    budget_cents: StrictInt | None = Field(default=None, ge=0)
+    budget_cents: StrictInt | None = Field(default=None, ge=0, le=MAX_CENTS)
     starts_at: AwareDatetime | None = None
     ends_at: AwareDatetime | None = None
     merchant_categories: list[str] | None = None

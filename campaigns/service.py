@@ -139,14 +139,13 @@ def _apply(campaign: Campaign, data: dict) -> None:
             rounds_in = [{"release_at": r.release_at, "quantities": [r.quantity_of(t.id) for t in campaign.tiers]}
                          for r in campaign.rounds]
         tiers = [Tier(id=new_id(), position=i, **t) for i, t in enumerate(tiers_in)]
-        rounds = []
-        for i, r in enumerate(sorted(rounds_in, key=lambda r: r["release_at"])):
-            quantities = r["quantities"]
-            if len(quantities) != len(tiers):
+        for i, r in enumerate(rounds_in):  # errors name the row as it was sent
+            if len(r["quantities"]) != len(tiers):
                 raise ValidationError(errors=[{"field": f"rounds.{i}.quantities", "message": _(
                     "Give one quantity per tier (%(n)d), in the tiers' order.", n=len(tiers))}])
-            rounds.append(Round(id=new_id(), position=i, release_at=r["release_at"], allocations=[
-                RoundAllocation(tier_id=tier.id, quantity=q) for tier, q in zip(tiers, quantities)]))
+        rounds = [Round(id=new_id(), position=i, release_at=r["release_at"], allocations=[
+                      RoundAllocation(tier=tier, quantity=q) for tier, q in zip(tiers, r["quantities"])])
+                  for i, r in enumerate(sorted(rounds_in, key=lambda r: r["release_at"]))]
         campaign.tiers, campaign.rounds = tiers, rounds
 
 

@@ -318,3 +318,35 @@ def test_everyone_reads_published_campaigns_and_the_bureau_reads_drafts(client, 
     assert client.get(f"/api/v1/campaigns/{published['id']}", headers=who).status_code == 200
     sees_drafts = role in ("admin", "viewer")
     assert client.get(f"/api/v1/campaigns/{draft['id']}", headers=who).status_code == (200 if sees_drafts else 404)
+
+
+def test_replacing_tiers_and_rounds_of_a_loaded_draft(client, admin, app, clock):
+    """The editor may have the draft's rounds loaded when it saves new tiers and rounds."""
+    from campaigns import service
+    from campaigns.schemas import CampaignPatch
+    from voucher_app.accounts.models import User
+
+    body = create(client, admin)
+    loaded = service.get_campaign(body["id"], include_drafts=True)
+    assert loaded.rounds[0].allocations
+    editor = db.session.scalars(select(User).where(User.role == Role.admin)).first()
+    patch = CampaignPatch.model_validate({
+        "tiers": [{"name": "满200减50", "threshold_cents": 20_000, "discount_cents": 5_000, "quantity": 10}],
+        "rounds": [{"release_at": body["rounds"][0]["release_at"], "quantities": [10]}]})
+    service.update_campaign(body["id"], patch, editor, clock.now())
+    edited = client.get(f"/api/v1/campaigns/{body['id']}", headers=admin).get_json()
+    assert [t["name"] for t in edited["tiers"]] == ["满200减50"] and edited["rounds"][0]["quantities"] == [10]
+
+
+def test_a_mistake_in_a_round_names_the_row_as_sent(client, admin):
+    body = campaign_body()
+    body["rounds"] = [body["rounds"][1], body["rounds"][0]]  # out of order
+    body["rounds"][0]["quantities"] = [1]
+    response = client.post("/api/v1/campaigns", json=body, headers=admin)
+    assert "rounds.0.quantities" in problems(response)
+
+
+def test_absurd_quantities_are_refused(client, admin):
+    body = campaign_body()
+    body["rounds"][0]["quantities"] = [2**40, 250]
+    assert "rounds.0.quantities.0" in problems(client.post("/api/v1/campaigns", json=body, headers=admin))

@@ -25,10 +25,14 @@ def _message(error: dict) -> str:
         return _("Too long: at most %(n)s.", n=ctx.get("max_length"))
     if kind in ("int_parsing", "int_type", "int_from_float"):
         return _("Enter a whole number.")
-    if kind in ("greater_than", "greater_than_equal"):
-        return _("Must be at least %(n)s.", n=ctx.get("gt", ctx.get("ge")))
-    if kind in ("less_than", "less_than_equal"):
-        return _("Must be at most %(n)s.", n=ctx.get("lt", ctx.get("le")))
+    if kind == "greater_than":
+        return _("Must be more than %(n)s.", n=ctx.get("gt"))
+    if kind == "greater_than_equal":
+        return _("Must be at least %(n)s.", n=ctx.get("ge"))
+    if kind == "less_than":
+        return _("Must be less than %(n)s.", n=ctx.get("lt"))
+    if kind == "less_than_equal":
+        return _("Must be at most %(n)s.", n=ctx.get("le"))
     if kind in ("datetime_parsing", "datetime_type", "datetime_from_date_parsing"):
         return _("Enter a date and time such as 2026-12-01T20:00:00+08:00.")
     if kind == "timezone_aware":
