@@ -22,7 +22,6 @@ class Config:
     SQLALCHEMY_DATABASE_URI: str | None = None
     SQLALCHEMY_TRACK_MODIFICATIONS = False
     SQLITE_BUSY_TIMEOUT_MS = 15000
-    SQLITE_WRITER_QUEUE = True  # writers queue on a file lock instead of polling SQLite's busy handler
 
     # The city: its data file (districts, measures, targets) and its time zone.
     CITY_DATA_FILE: str | None = None  # None = the file shipped with the project
@@ -47,6 +46,7 @@ class Config:
     # Bearer tokens of the API.
     RESIDENT_TOKEN_TTL_SECONDS = 30 * 24 * 3600
     STAFF_TOKEN_TTL_SECONDS = 12 * 3600
+    API_USER_CACHE_SECONDS = 5  # a token's user is reloaded at most this often per worker
 
     # Ed25519 keys that sign voucher QR tokens; None = the "keys" folder in the instance folder.
     SIGNING_KEYS_DIR: str | None = None
@@ -76,6 +76,7 @@ class TestingConfig(Config):
     OTP_LIMIT_PER_PHONE = "1000/minute"
     OTP_LIMIT_PER_IP = "100000/hour"
     TOKEN_LIMIT_PER_IP = "100000/hour"
+    API_USER_CACHE_SECONDS = 0  # tests disable accounts and expect it at once
     CLAIM_LIMIT_PER_RESIDENT = "100000/hour"
     CLAIM_LIMIT_PER_IP = "100000/hour"
 

@@ -97,11 +97,9 @@ def configure_database(app: Flask) -> None:
     migrate.init_app(app, db, directory=str(MIGRATIONS_DIR), render_as_batch=True, compare_type=True)
     with app.app_context():
         if db.engine.dialect.name == "sqlite":
-            from .database import WriterQueue, configure_sqlite
+            from .database import configure_sqlite
 
             configure_sqlite(db.engine, app.config["SQLITE_BUSY_TIMEOUT_MS"])
-            if app.config["SQLITE_WRITER_QUEUE"] and db.engine.url.database not in (None, "", ":memory:"):
-                app.extensions["voucher.sqlite_writers"] = WriterQueue(db.engine.url.database)
 
 
 def configure_extensions(app: Flask) -> None:
@@ -146,16 +144,18 @@ def configure_services(app: Flask) -> None:
 
 def configure_blueprints(app: Flask) -> None:
     from campaigns import views as campaign_views
+    from merchants import views as merchant_views
 
     from . import pages
     from .accounts import views as account_views
     from .vouchers import views as voucher_views
 
-    for api in (account_views.api, account_views.dev_api, campaign_views.api, voucher_views.api):
+    for api in (account_views.api, account_views.dev_api, campaign_views.api, voucher_views.api,
+                merchant_views.api):
         csrf.exempt(api)
         app.register_blueprint(api, url_prefix="/api/v1")
     for blueprint in (pages.pages, account_views.pages, account_views.dev_pages, voucher_views.pages,
-                      campaign_views.pages):
+                      campaign_views.pages, merchant_views.pages):
         app.register_blueprint(blueprint)
 
 

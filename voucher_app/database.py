@@ -12,23 +12,13 @@ SQLite and PostgreSQL both serve this app, and they lock differently:
   (``FOR UPDATE``/``SKIP LOCKED``) and let unique constraints say "at most once".
 
 ``write_transaction()`` hides that difference from the services.
-
-On SQLite, writers that find the lock taken wait in SQLite's busy handler, which polls with sleeps
-of up to 100 ms: under a rush most of the time would go to sleeping, not writing. So writers of one
-database file first queue on an OS file lock (``flock``) beside it, which wakes the next writer the
-moment the previous one commits. The busy timeout remains the safety net for anything else that
-writes (a CLI command, a migration).
 """
 from __future__ import annotations
 
 import contextlib
 import datetime as dt
-import fcntl
-import os
-import threading
 from collections.abc import Iterator
 
-from flask import current_app
 from sqlalchemy import DateTime, event
 from sqlalchemy.engine import Engine
 from sqlalchemy.types import TypeDecorator
@@ -89,36 +79,6 @@ def configure_sqlite(engine: Engine, busy_timeout_ms: int) -> None:
         conn.exec_driver_sql("BEGIN IMMEDIATE" if immediate else "BEGIN")
 
 
-class WriterQueue:
-    """A queue of the writers of one SQLite file, across threads and processes (``flock``)."""
-
-    def __init__(self, database_path: str):
-        self.path = database_path + ".writer-lock"
-        self._thread_lock = threading.Lock()
-        self._fd: int | None = None
-        self._pid: int | None = None
-
-    def _file(self) -> int:
-        if self._pid != os.getpid():  # a forked worker needs its own open file to lock
-            self._fd = os.open(self.path, os.O_RDWR | os.O_CREAT, 0o600)
-            self._pid = os.getpid()
-        return self._fd
-
-    @contextlib.contextmanager
-    def turn(self) -> Iterator[None]:
-        with self._thread_lock:
-            fd = self._file()
-            fcntl.flock(fd, fcntl.LOCK_EX)
-            try:
-                yield
-            finally:
-                fcntl.flock(fd, fcntl.LOCK_UN)
-
-
-def writer_queue() -> WriterQueue | None:
-    return current_app.extensions.get("voucher.sqlite_writers")
-
-
 @contextlib.contextmanager
 def write_transaction() -> Iterator[None]:
     """Run the block in one write transaction: commit on success, roll back on any error.
@@ -128,17 +88,6 @@ def write_transaction() -> Iterator[None]:
     read lock. Objects loaded before keep their values (the session does not expire on commit):
     whatever a decision depends on must be read again inside the block.
     """
-    queue = writer_queue()
-    if queue is None:
-        with _transaction():
-            yield
-    else:
-        with queue.turn(), _transaction():
-            yield
-
-
-@contextlib.contextmanager
-def _transaction() -> Iterator[None]:
     session = db.session()  # the request's Session itself, not the scoped proxy
     if session.in_transaction():
         if session.new or session.dirty or session.deleted:

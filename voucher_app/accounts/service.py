@@ -5,6 +5,7 @@ import datetime as dt
 import hashlib
 import hmac
 import secrets
+import time
 
 from flask import current_app
 from flask_babel import gettext as _
@@ -162,14 +163,49 @@ def _as_user(row) -> User:
     return user
 
 
+class _RecentUsers:
+    """Per process: users recently loaded for a token, for ``API_USER_CACHE_SECONDS``.
+
+    In a rush every request of the same resident would load the same row again; this keeps it for
+    a few seconds. The price, stated: an account disabled meanwhile keeps working that much longer.
+    """
+
+    MAX_ENTRIES = 100_000
+
+    def __init__(self):
+        self._entries: dict[str, tuple[float, dict]] = {}
+
+    def get(self, token: str, ttl: float) -> dict | None:
+        entry = self._entries.get(token)
+        if entry is None or ttl <= 0 or time.monotonic() - entry[0] > ttl:
+            return None
+        return entry[1]
+
+    def put(self, token: str, row: dict) -> None:
+        if len(self._entries) >= self.MAX_ENTRIES:
+            self._entries.clear()
+        self._entries[token] = (time.monotonic(), row)
+
+
+_recent_users = _RecentUsers()
+
+
 def user_for_token(token: str, now: dt.datetime) -> User | None:
     """The active user a bearer token was issued to, or None if it is forged, expired or revoked."""
     try:
         payload, issued = _serializer().loads(token, return_timestamp=True)
     except (BadSignature, SignatureExpired):
         return None
-    row = db.session.connection().execute(_USER_BY_ID, {"p_id": payload.get("u")}).mappings().first()
-    if row is None or not row["is_active"] or row["role"] != payload.get("r"):
+    ttl = current_app.config["API_USER_CACHE_SECONDS"]
+    row = _recent_users.get(token, ttl)
+    if row is None:
+        found = db.session.connection().execute(_USER_BY_ID, {"p_id": payload.get("u")}).mappings().first()
+        if found is None:
+            return None
+        row = dict(found)
+        if ttl > 0:
+            _recent_users.put(token, row)
+    if not row["is_active"] or row["role"] != payload.get("r"):
         return None
     user = _as_user(row)
     if (now - issued).total_seconds() > token_ttl(user):
