@@ -40,6 +40,7 @@ class Config:
     OTP_LIMIT_PER_PHONE = "1/minute;10/day"
     OTP_LIMIT_PER_IP = "60/hour"
     TOKEN_LIMIT_PER_IP = "60/minute"  # sign-in attempts, against password guessing
+    REGISTRATION_LIMIT_PER_IP = "10/hour"  # shop registrations make accounts; anyone may send them
     CLAIM_LIMIT_PER_RESIDENT = "20/minute"  # one script cannot hammer the claim endpoint
     CLAIM_LIMIT_PER_IP = "600/minute"  # generous: many residents share a carrier's address
 
@@ -77,6 +78,7 @@ class TestingConfig(Config):
     OTP_LIMIT_PER_IP = "100000/hour"
     TOKEN_LIMIT_PER_IP = "100000/hour"
     API_USER_CACHE_SECONDS = 0  # tests disable accounts and expect it at once
+    REGISTRATION_LIMIT_PER_IP = "100000/hour"
     CLAIM_LIMIT_PER_RESIDENT = "100000/hour"
     CLAIM_LIMIT_PER_IP = "100000/hour"
 

@@ -350,3 +350,8 @@ def test_absurd_quantities_are_refused(client, admin):
     body = campaign_body()
     body["rounds"][0]["quantities"] = [2**40, 250]
     assert "rounds.0.quantities.0" in problems(client.post("/api/v1/campaigns", json=body, headers=admin))
+
+
+def test_an_impossible_id_is_not_found_not_a_crash(client, admin):
+    response = client.post(f"/api/v1/campaigns/{'x' * 300}/publish", headers=admin)
+    assert (response.status_code, response.get_json()["code"]) == (404, "not_found")

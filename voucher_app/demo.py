@@ -9,6 +9,7 @@ from sqlalchemy import select
 
 from campaigns.demo import load_demo_campaigns
 from campaigns.service import city_data_file, load_city_data
+from merchants.demo import load_demo_merchants
 
 from .accounts.models import Role, User
 from .accounts.service import create_staff
@@ -32,5 +33,6 @@ def load_demo() -> list[str]:
             lines.append(f"{role.value}: sign in at /staff/login as {username} / {password}")
     admin = db.session.scalars(select(User).where(User.username == DEMO_STAFF[0][0])).one()
     lines += load_demo_campaigns(admin, now())
+    lines += load_demo_merchants(admin, now())
     lines.append("resident: sign in at /login with any mobile number; the code appears at /dev/outbox")
     return lines

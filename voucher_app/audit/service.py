@@ -11,9 +11,11 @@ import datetime as dt
 from collections.abc import Iterator
 
 from ..database import write_transaction
-from ..errors import DomainError
+from ..errors import DomainError, NotFound
 from ..extensions import db
 from .models import AuditRecord
+
+ID_LENGTH = 26
 
 
 @contextlib.contextmanager
@@ -23,6 +25,8 @@ def audited(action: str, target_type: str, target_id: str, actor_id: str | None,
 
     The block may put extra facts into the yielded dict; they are stored as the record's detail.
     """
+    if not target_id or len(target_id) > ID_LENGTH:
+        raise NotFound()  # no such id can exist; nothing to do and nothing to record
     detail: dict = {}
     try:
         with write_transaction():
