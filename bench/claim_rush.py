@@ -81,7 +81,7 @@ def main() -> int:
     parser.add_argument("--database-url", help="PostgreSQL to use (its public schema is emptied); default SQLite")
     parser.add_argument("--clients", type=int, default=64, help="concurrent connections")
     parser.add_argument("--seconds", type=int, default=8)
-    parser.add_argument("--workers", type=int, default=4)
+    parser.add_argument("--workers", type=int, default=2)
     parser.add_argument("--threads", type=int, default=1)
     parser.add_argument("--vouchers", type=int, default=60_000)
     parser.add_argument("--residents", type=int, default=1_000)
