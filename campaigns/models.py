@@ -7,10 +7,10 @@ from __future__ import annotations
 import datetime as dt
 import enum
 
-from sqlalchemy import JSON, BigInteger, Boolean, CheckConstraint, Enum, ForeignKey, Integer, String, Text
+from sqlalchemy import JSON, BigInteger, Boolean, CheckConstraint, ForeignKey, Integer, String, Text
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
-from voucher_app.database import UTCDateTime, new_id
+from voucher_app.database import UTCDateTime, enum_column, new_id
 from voucher_app.extensions import db
 
 
@@ -107,11 +107,6 @@ MERCHANT_CATEGORIES = ("catering", "retail", "supermarket", "appliances", "auto"
                        "entertainment", "health", "sports", "agriculture", "other")
 
 
-def _enum(cls, name: str) -> Enum:
-    return Enum(cls, native_enum=False, length=20, create_constraint=True, name=name,
-                values_callable=lambda members: [m.value for m in members])
-
-
 class CampaignMeasure(db.Model):
     """A measure of the plan that a campaign funds.
 
@@ -141,8 +136,8 @@ class Campaign(db.Model):
     id: Mapped[str] = mapped_column(String(26), primary_key=True, default=new_id)
     name: Mapped[str] = mapped_column(String(200))
     description: Mapped[str | None] = mapped_column(Text)
-    kind: Mapped[CampaignKind] = mapped_column(_enum(CampaignKind, "campaign_kind"))
-    status: Mapped[CampaignStatus] = mapped_column(_enum(CampaignStatus, "campaign_status"), index=True)
+    kind: Mapped[CampaignKind] = mapped_column(enum_column(CampaignKind, "campaign_kind"))
+    status: Mapped[CampaignStatus] = mapped_column(enum_column(CampaignStatus, "campaign_status"), index=True)
     budget_cents: Mapped[int] = mapped_column(BigInteger)
     starts_at: Mapped[dt.datetime] = mapped_column(UTCDateTime)
     ends_at: Mapped[dt.datetime] = mapped_column(UTCDateTime)

@@ -4,16 +4,11 @@ from __future__ import annotations
 import datetime as dt
 import enum
 
-from sqlalchemy import Enum, ForeignKey, String, Text, UniqueConstraint
+from sqlalchemy import ForeignKey, String, Text, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
-from voucher_app.database import UTCDateTime, new_id
+from voucher_app.database import UTCDateTime, enum_column, new_id
 from voucher_app.extensions import db
-
-
-def _enum(cls, name: str) -> Enum:
-    return Enum(cls, native_enum=False, length=20, create_constraint=True, name=name,
-                values_callable=lambda members: [m.value for m in members])
 
 
 class MerchantStatus(str, enum.Enum):
@@ -44,7 +39,7 @@ class Merchant(db.Model):
     district: Mapped[str] = mapped_column(ForeignKey("districts.code"), index=True)
     address: Mapped[str] = mapped_column(String(300))
     contact_phone: Mapped[str] = mapped_column(String(20))
-    status: Mapped[MerchantStatus] = mapped_column(_enum(MerchantStatus, "merchant_status"), index=True)
+    status: Mapped[MerchantStatus] = mapped_column(enum_column(MerchantStatus, "merchant_status"), index=True)
     status_reason: Mapped[str | None] = mapped_column(Text)
     created_at: Mapped[dt.datetime] = mapped_column(UTCDateTime)
     updated_at: Mapped[dt.datetime] = mapped_column(UTCDateTime)
@@ -62,7 +57,7 @@ class Enrolment(db.Model):
     id: Mapped[str] = mapped_column(String(26), primary_key=True, default=new_id)
     campaign_id: Mapped[str] = mapped_column(ForeignKey("campaigns.id", ondelete="CASCADE"), index=True)
     merchant_id: Mapped[str] = mapped_column(ForeignKey("merchants.id", ondelete="CASCADE"), index=True)
-    status: Mapped[EnrolmentStatus] = mapped_column(_enum(EnrolmentStatus, "enrolment_status"), index=True)
+    status: Mapped[EnrolmentStatus] = mapped_column(enum_column(EnrolmentStatus, "enrolment_status"), index=True)
     reason: Mapped[str | None] = mapped_column(Text)
     applied_by: Mapped[str | None] = mapped_column(ForeignKey("users.id"))
     created_at: Mapped[dt.datetime] = mapped_column(UTCDateTime)

@@ -1,8 +1,6 @@
 """Signing in over the API: SMS codes for residents, passwords for staff, bearer tokens."""
 from __future__ import annotations
 
-import datetime as dt
-
 from voucher_app.accounts.models import Role
 
 from builders import PASSWORD, bearer, latest_code, make_staff, next_phone, resident_token, staff_token

@@ -19,6 +19,7 @@ from voucher_app.extensions import db
 
 from builders import PASSWORD, bearer, latest_code, make_staff, next_phone, staff_token
 from campaign_data import campaign_body
+from test_pages import csrf_token, form_token, text
 
 UTC = dt.timezone.utc
 
@@ -26,20 +27,6 @@ UTC = dt.timezone.utc
 @pytest.fixture
 def app_overrides() -> dict:
     return {"WTF_CSRF_ENABLED": True}
-
-
-def text(response) -> str:
-    return response.get_data(as_text=True)
-
-
-def csrf_token(page: str) -> str:
-    return re.search(r'name="csrf_token"[^>]*value="([^"]+)"', page).group(1)
-
-
-def form_token(client, path: str) -> str:
-    response = client.get(path)
-    assert response.status_code == 200, text(response)
-    return csrf_token(text(response))
 
 
 def sign_in_staff(client, role: Role) -> None:

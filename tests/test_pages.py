@@ -7,7 +7,6 @@ import pytest
 
 from voucher_app.accounts.models import Role
 from voucher_app.accounts.phones import mask_phone
-from voucher_app.extensions import db
 
 from builders import PASSWORD, latest_code, make_staff, next_phone
 

@@ -17,9 +17,10 @@ from __future__ import annotations
 
 import contextlib
 import datetime as dt
+import enum
 from collections.abc import Iterator
 
-from sqlalchemy import DateTime, event
+from sqlalchemy import DateTime, Enum, event
 from sqlalchemy.engine import Engine
 from sqlalchemy.types import TypeDecorator
 from ulid import ULID
@@ -57,6 +58,13 @@ class UTCDateTime(TypeDecorator):
         if value.tzinfo is None:
             return value.replace(tzinfo=dt.timezone.utc)
         return value.astimezone(dt.timezone.utc)
+
+
+def enum_column(cls: type[enum.Enum], name: str, length: int = 20) -> Enum:
+    """A state stored as its name in a short string with a CHECK constraint: portable across
+    SQLite and PostgreSQL, and adding a state is a constraint change rather than a type migration."""
+    return Enum(cls, native_enum=False, length=length, create_constraint=True, name=name,
+                values_callable=lambda members: [m.value for m in members])
 
 
 def configure_sqlite(engine: Engine, busy_timeout_ms: int) -> None:

@@ -5,10 +5,10 @@ import datetime as dt
 import enum
 
 from flask_login import UserMixin
-from sqlalchemy import CheckConstraint, Enum, ForeignKey, Index, String, Text
+from sqlalchemy import CheckConstraint, ForeignKey, Index, String, Text
 from sqlalchemy.orm import Mapped, mapped_column
 
-from ..database import UTCDateTime, new_id
+from ..database import UTCDateTime, enum_column, new_id
 from ..extensions import db
 
 
@@ -39,9 +39,7 @@ class User(UserMixin, db.Model):
     )
 
     id: Mapped[str] = mapped_column(String(26), primary_key=True, default=new_id)
-    role: Mapped[Role] = mapped_column(
-        Enum(Role, native_enum=False, length=20, create_constraint=True, name="role",
-             values_callable=lambda roles: [r.value for r in roles]))
+    role: Mapped[Role] = mapped_column(enum_column(Role, "role"))
     phone: Mapped[str | None] = mapped_column(String(11), unique=True)
     username: Mapped[str | None] = mapped_column(String(64), unique=True)
     password_hash: Mapped[str | None] = mapped_column(String(255))

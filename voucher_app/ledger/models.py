@@ -10,10 +10,10 @@ from __future__ import annotations
 import datetime as dt
 import enum
 
-from sqlalchemy import BigInteger, CheckConstraint, Enum, ForeignKey, Index, String
+from sqlalchemy import BigInteger, CheckConstraint, ForeignKey, Index, String
 from sqlalchemy.orm import Mapped, mapped_column
 
-from ..database import UTCDateTime, new_id
+from ..database import UTCDateTime, enum_column, new_id
 from ..extensions import db
 
 
@@ -23,11 +23,6 @@ class Account(str, enum.Enum):
     reserved = "reserved"
     payable = "payable"
     settled = "settled"
-
-
-def _account(name: str) -> Enum:
-    return Enum(Account, native_enum=False, length=16, create_constraint=True, name=name,
-                values_callable=lambda members: [m.value for m in members])
 
 
 class LedgerEntry(db.Model):
@@ -41,8 +36,8 @@ class LedgerEntry(db.Model):
     id: Mapped[str] = mapped_column(String(26), primary_key=True, default=new_id)
     campaign_id: Mapped[str] = mapped_column(ForeignKey("campaigns.id"))
     voucher_id: Mapped[str | None] = mapped_column(ForeignKey("vouchers.id"), index=True)
-    from_account: Mapped[Account] = mapped_column(_account("from_account"))
-    to_account: Mapped[Account] = mapped_column(_account("to_account"))
+    from_account: Mapped[Account] = mapped_column(enum_column(Account, "from_account", length=16))
+    to_account: Mapped[Account] = mapped_column(enum_column(Account, "to_account", length=16))
     amount_cents: Mapped[int] = mapped_column(BigInteger)
     kind: Mapped[str] = mapped_column(String(32))  # "fund", "claim", "redeem", "refund", "expire", "settle"
     at: Mapped[dt.datetime] = mapped_column(UTCDateTime)

@@ -7,10 +7,10 @@ from __future__ import annotations
 import datetime as dt
 import enum
 
-from sqlalchemy import BigInteger, Enum, ForeignKey, Index, Integer, String, UniqueConstraint, text
+from sqlalchemy import BigInteger, ForeignKey, Index, Integer, String, UniqueConstraint, text
 from sqlalchemy.orm import Mapped, mapped_column
 
-from ..database import UTCDateTime
+from ..database import UTCDateTime, enum_column
 from ..extensions import db
 
 
@@ -43,9 +43,7 @@ class Voucher(db.Model):
     release_at: Mapped[dt.datetime] = mapped_column(UTCDateTime)
     threshold_cents: Mapped[int] = mapped_column(BigInteger)
     discount_cents: Mapped[int] = mapped_column(BigInteger)
-    status: Mapped[VoucherStatus] = mapped_column(
-        Enum(VoucherStatus, native_enum=False, length=20, create_constraint=True, name="voucher_status",
-             values_callable=lambda members: [m.value for m in members]))
+    status: Mapped[VoucherStatus] = mapped_column(enum_column(VoucherStatus, "voucher_status"))
     resident_id: Mapped[str | None] = mapped_column(ForeignKey("users.id"))
     claim_round_id: Mapped[str | None] = mapped_column(ForeignKey("rounds.id"))  # the round it was claimed in
     resident_slot: Mapped[int | None] = mapped_column(Integer)
