@@ -43,6 +43,7 @@ class Config:
     REGISTRATION_LIMIT_PER_IP = "10/hour"  # shop registrations make accounts; anyone may send them
     CLAIM_LIMIT_PER_RESIDENT = "20/minute"  # one script cannot hammer the claim endpoint
     CLAIM_LIMIT_PER_IP = "600/minute"  # generous: many residents share a carrier's address
+    REDEMPTION_MAX_BILL_CENTS = 100_000_000  # one million yuan: a larger bill is a typing mistake
 
     # Bearer tokens of the API.
     RESIDENT_TOKEN_TTL_SECONDS = 30 * 24 * 3600

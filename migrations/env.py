@@ -101,6 +101,11 @@ def run_migrations_online():
     connectable = get_engine()
 
     with connectable.connect() as connection:
+        if connection.dialect.name == "sqlite":
+            # SQLite alters a table by copying it; with foreign keys enforced, dropping the old copy
+            # would fail wherever another table refers to it. The pragma only works outside a
+            # transaction, hence on the driver's own connection (which is in autocommit mode).
+            connection.connection.driver_connection.execute("PRAGMA foreign_keys=OFF")
         context.configure(
             connection=connection,
             target_metadata=get_metadata(),

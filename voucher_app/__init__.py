@@ -148,10 +148,11 @@ def configure_blueprints(app: Flask) -> None:
 
     from . import pages
     from .accounts import views as account_views
+    from .redemptions import views as redemption_views
     from .vouchers import views as voucher_views
 
     for api in (account_views.api, account_views.dev_api, campaign_views.api, voucher_views.api,
-                merchant_views.api):
+                merchant_views.api, redemption_views.api):
         csrf.exempt(api)
         app.register_blueprint(api, url_prefix="/api/v1")
     for blueprint in (pages.pages, account_views.pages, account_views.dev_pages, voucher_views.pages,

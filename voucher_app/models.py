@@ -8,3 +8,4 @@ from .audit.models import AuditRecord  # noqa: F401
 from .idempotency import IdempotencyRecord  # noqa: F401
 from .ledger.models import LedgerEntry  # noqa: F401
 from .vouchers.models import Voucher  # noqa: F401
+from .redemptions.models import Redemption, RedemptionAttempt  # noqa: F401

@@ -44,3 +44,16 @@ class VoucherRevoked(DomainError):
 
 class AlreadyRedeemed(DomainError):
     code, status, title = "already_redeemed", 409, _l("This voucher has already been used.")
+
+
+class MerchantNotEnrolled(DomainError):
+    code, status, title = ("merchant_not_enrolled", 403,
+                           _l("This shop does not take part in the voucher's campaign."))
+
+
+class OutsideHours(DomainError):
+    code, status, title = "outside_hours", 409, _l("This voucher cannot be used at this time.")
+
+
+class BelowThreshold(DomainError):
+    code, status, title = "below_threshold", 422, _l("The bill does not reach the voucher's threshold.")

@@ -27,7 +27,9 @@ def mint_campaign(campaign: Campaign, now: dt.datetime) -> int:
     for rnd in campaign.rounds:
         for tier in campaign.tiers:
             for _ in range(rnd.quantity_of(tier.id)):
-                rows.append({"id": new_id(), "campaign_id": campaign.id, "tier_id": tier.id, "round_id": rnd.id,
+                voucher_id = new_id()
+                rows.append({"id": voucher_id, "short_code": voucher_id[-10:], "campaign_id": campaign.id,
+                             "tier_id": tier.id, "round_id": rnd.id,
                              "release_at": rnd.release_at, "threshold_cents": tier.threshold_cents,
                              "discount_cents": tier.discount_cents, "status": VoucherStatus.available})
                 if len(rows) >= BATCH:

@@ -37,6 +37,8 @@ class Voucher(db.Model):
     )
 
     id: Mapped[str] = mapped_column(String(26), primary_key=True)
+    # The id's last ten characters: what a cashier without a camera types (with four rotating digits).
+    short_code: Mapped[str] = mapped_column(String(10), index=True)
     campaign_id: Mapped[str] = mapped_column(ForeignKey("campaigns.id", ondelete="CASCADE"))
     tier_id: Mapped[str] = mapped_column(ForeignKey("tiers.id", ondelete="CASCADE"))
     round_id: Mapped[str] = mapped_column(ForeignKey("rounds.id", ondelete="CASCADE"))  # the round that released it

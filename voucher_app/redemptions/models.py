@@ -1,0 +1,52 @@
+"""Redemptions, and every attempt to redeem, accepted or refused (the bureau counts refusals by code)."""
+from __future__ import annotations
+
+import datetime as dt
+
+from sqlalchemy import BigInteger, ForeignKey, Index, String, text
+from sqlalchemy.orm import Mapped, mapped_column
+
+from ..database import UTCDateTime, new_id
+from ..extensions import db
+
+
+class Redemption(db.Model):
+    """A voucher used at a merchant against a bill. A full refund ends it (``refunded_at``), and the
+    voucher may be used again while it is valid; so "at most once" means at most one redemption
+    *in force* per voucher, which a partial unique index guarantees on both databases."""
+
+    __tablename__ = "redemptions"
+    __table_args__ = (
+        Index("uq_redemptions_voucher_in_force", "voucher_id", unique=True,
+              postgresql_where=text("refunded_at IS NULL"), sqlite_where=text("refunded_at IS NULL")),
+        Index("ix_redemptions_merchant_day", "merchant_id", "redeemed_at"),
+    )
+
+    id: Mapped[str] = mapped_column(String(26), primary_key=True, default=new_id)
+    voucher_id: Mapped[str] = mapped_column(ForeignKey("vouchers.id"))
+    campaign_id: Mapped[str] = mapped_column(ForeignKey("campaigns.id"), index=True)
+    merchant_id: Mapped[str] = mapped_column(ForeignKey("merchants.id"))
+    cashier_id: Mapped[str] = mapped_column(ForeignKey("users.id"))
+    bill_cents: Mapped[int] = mapped_column(BigInteger)
+    discount_cents: Mapped[int] = mapped_column(BigInteger)
+    payable_cents: Mapped[int] = mapped_column(BigInteger)
+    redeemed_at: Mapped[dt.datetime] = mapped_column(UTCDateTime)
+    refunded_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime)
+    refunded_by: Mapped[str | None] = mapped_column(ForeignKey("users.id"))
+
+
+class RedemptionAttempt(db.Model):
+    """One scan at a till and how it ended: ``ok`` or the refusal's code."""
+
+    __tablename__ = "redemption_attempts"
+    __table_args__ = (Index("ix_redemption_attempts_outcome", "outcome", "at"),)
+
+    id: Mapped[str] = mapped_column(String(26), primary_key=True, default=new_id)
+    at: Mapped[dt.datetime] = mapped_column(UTCDateTime)
+    merchant_id: Mapped[str | None] = mapped_column(ForeignKey("merchants.id"), index=True)
+    cashier_id: Mapped[str] = mapped_column(ForeignKey("users.id"))
+    voucher_id: Mapped[str | None] = mapped_column(String(26), index=True)
+    campaign_id: Mapped[str | None] = mapped_column(String(26), index=True)
+    bill_cents: Mapped[int | None] = mapped_column(BigInteger)
+    outcome: Mapped[str] = mapped_column(String(32))
+    redemption_id: Mapped[str | None] = mapped_column(String(26))

@@ -1,0 +1,250 @@
+"""Redeeming a voucher at the till, and refunding a return.
+
+Why a voucher cannot pay twice
+------------------------------
+Two cashiers may scan the same QR at the same moment. Each request checks everything it can
+without a lock (a cheap, clear refusal for the common mistakes), then, in one write transaction:
+
+* locks the voucher's row (``SELECT … FOR UPDATE`` on PostgreSQL; on SQLite the transaction began
+  ``IMMEDIATE``, so writers run one at a time) and re-reads its state;
+* only if it is still ``claimed``: inserts the redemption, marks the voucher ``redeemed`` and moves
+  its discount from ``reserved`` to ``payable`` in the ledger.
+
+The second cashier's transaction waits for the first's lock, then reads ``redeemed`` and is refused
+with ``already_redeemed``. Behind the lock stands a partial unique index: at most one redemption in
+force (not refunded) per voucher, so even a path that forgot the lock could not commit a second one.
+The idempotency record joins the same transaction: a cashier's network retry with the same key gets
+the first answer instead of ``already_redeemed``.
+
+Every attempt, accepted or refused, is recorded with merchant, cashier, time and outcome.
+"""
+from __future__ import annotations
+
+import datetime as dt
+import re
+
+from flask import current_app
+from flask_babel import gettext as _
+from sqlalchemy import and_, func, select, update
+from sqlalchemy.exc import IntegrityError
+
+from campaigns.lifecycle import effective_status
+from campaigns.models import Campaign, CampaignStatus
+from campaigns.schemas import iso
+from merchants.errors import MerchantSuspended
+from merchants.models import Enrolment, EnrolmentStatus, Merchant, MerchantStatus
+
+from ..accounts.models import User
+from ..clock import city_zone
+from ..database import write_transaction
+from ..errors import Conflict, DomainError, Forbidden, NotFound, ValidationError
+from ..extensions import db
+from ..idempotency import fingerprint, remember, replay
+from ..ledger.models import Account, LedgerEntry
+from ..vouchers import tokens
+from ..vouchers.errors import (AlreadyRedeemed, BelowThreshold, CampaignClosed, InvalidToken, MerchantNotEnrolled,
+                               OutsideHours, VoucherExpired, VoucherRevoked)
+from ..vouchers.models import Voucher, VoucherStatus
+from .hours import within
+from .models import Redemption, RedemptionAttempt
+
+REFUND_DAYS = 7
+_TYPED = re.compile(r"^([0-9A-Z]{10})(\d{4})$")
+
+
+def redemption_out(redemption: Redemption) -> dict:
+    return {
+        "id": redemption.id, "voucher_id": redemption.voucher_id, "merchant_id": redemption.merchant_id,
+        "campaign_id": redemption.campaign_id, "bill_cents": redemption.bill_cents,
+        "discount_cents": redemption.discount_cents, "payable_cents": redemption.payable_cents,
+        "redeemed_at": iso(redemption.redeemed_at), "refunded_at": iso(redemption.refunded_at),
+    }
+
+
+def _voucher_named_by(text: str, now: dt.datetime) -> Voucher:
+    """The voucher a scanned token or a typed code names; ``invalid_token``/``token_expired`` if none."""
+    raw = (text or "").strip("\r\n\t") if isinstance(text, str) else ""
+    typed = _TYPED.match(re.sub(r"[\s\-]", "", raw).upper())
+    if typed:
+        code, digits = typed.groups()
+        for voucher in db.session.scalars(select(Voucher).where(Voucher.short_code == code.lower())):
+            if tokens.typed_code_matches(voucher.id, digits, now):
+                return voucher
+        raise InvalidToken(_("This code is wrong or out of date. Ask the customer for the code on screen now."))
+    voucher = db.session.get(Voucher, tokens.verify(raw, now))
+    if voucher is None or voucher.status is VoucherStatus.available:
+        raise InvalidToken()
+    return voucher
+
+
+def _refuse_voucher_state(status: VoucherStatus, expires_at: dt.datetime | None, now: dt.datetime) -> None:
+    if status is VoucherStatus.revoked:
+        raise VoucherRevoked()
+    if status is VoucherStatus.redeemed:
+        raise AlreadyRedeemed()
+    if status is VoucherStatus.expired or (expires_at is not None and now >= expires_at):
+        raise VoucherExpired()
+
+
+def _valid_bill(bill) -> int | None:
+    limit = current_app.config["REDEMPTION_MAX_BILL_CENTS"]
+    if isinstance(bill, bool) or not isinstance(bill, int) or not 0 < bill <= limit:
+        return None
+    return bill
+
+
+def _check(voucher: Voucher, merchant: Merchant, bill, now: dt.datetime) -> int:
+    """Every rule, in the contract's order; the bill in fen when all hold."""
+    _refuse_voucher_state(voucher.status, voucher.expires_at, now)
+    if merchant.status is MerchantStatus.suspended:
+        raise MerchantSuspended()
+    campaign = db.session.get(Campaign, voucher.campaign_id)
+    enrolled = db.session.scalar(select(Enrolment.id).where(
+        Enrolment.campaign_id == campaign.id, Enrolment.merchant_id == merchant.id,
+        Enrolment.status == EnrolmentStatus.approved))
+    if merchant.status is not MerchantStatus.approved or enrolled is None:
+        raise MerchantNotEnrolled()
+    if effective_status(campaign, now) is not CampaignStatus.open:
+        raise CampaignClosed()
+    if not within(now, city_zone(), campaign.valid_from, campaign.valid_to, campaign.valid_weekdays):
+        raise OutsideHours(_("This voucher can be used %(hours)s.", hours=_hours_text(campaign)))
+    amount = _valid_bill(bill)
+    if amount is not None and amount < voucher.threshold_cents:
+        raise BelowThreshold(_("The bill must reach ¥%(threshold)s for this voucher.",
+                               threshold=f"{voucher.threshold_cents / 100:.2f}"))
+    if amount is None:
+        raise ValidationError(errors=[{"field": "bill_cents", "message": _(
+            "Enter the bill in fen as a whole number above 0 and at most %(max)d.",
+            max=current_app.config["REDEMPTION_MAX_BILL_CENTS"])}])
+    return amount
+
+
+def _hours_text(campaign: Campaign) -> str:
+    if campaign.valid_from and campaign.valid_to:
+        if campaign.valid_to < campaign.valid_from:
+            return _("from %(start)s to %(end)s the next day", start=campaign.valid_from, end=campaign.valid_to)
+        return _("from %(start)s to %(end)s", start=campaign.valid_from, end=campaign.valid_to)
+    return _("on the campaign's days only")
+
+
+def _record(actor: User, now: dt.datetime, outcome: str, voucher: Voucher | None = None, bill=None,
+            redemption_id: str | None = None) -> None:
+    db.session.add(RedemptionAttempt(
+        at=now, merchant_id=actor.merchant_id, cashier_id=actor.id, voucher_id=voucher.id if voucher else None,
+        campaign_id=voucher.campaign_id if voucher else None,
+        bill_cents=bill if isinstance(bill, int) and not isinstance(bill, bool) and abs(bill) < 10**15 else None,
+        outcome=outcome, redemption_id=redemption_id))
+
+
+def _merchant_of(actor: User) -> Merchant:
+    merchant = db.session.get(Merchant, actor.merchant_id) if actor.merchant_id else None
+    if merchant is None:
+        raise Forbidden(_("Only a shop's cashiers and owner can redeem vouchers."))
+    return merchant
+
+
+def redeem(token: str, bill, actor: User, now: dt.datetime, key: str | None = None) -> tuple[dict, int]:
+    """Redeem the voucher ``token`` names against ``bill`` (fen) at the actor's shop."""
+    request_hash = fingerprint("redeem", {"token": token, "bill_cents": bill})
+    stored = replay(actor.id, key, request_hash)
+    if stored is not None:
+        return stored.body, stored.status
+    merchant = _merchant_of(actor)
+    voucher = None
+    try:
+        voucher = _voucher_named_by(token, now)
+        amount = _check(voucher, merchant, bill, now)
+        body = _redeem_once(voucher, merchant, amount, actor, now, key, request_hash)
+    except DomainError as refusal:
+        with write_transaction():
+            _record(actor, now, refusal.code, voucher, bill)
+        raise
+    return body, 201
+
+
+def _redeem_once(voucher: Voucher, merchant: Merchant, bill: int, actor: User, now: dt.datetime,
+                 key: str | None, request_hash: str) -> dict:
+    discount = voucher.discount_cents
+    try:
+        with write_transaction():
+            state = db.session.execute(
+                select(Voucher.status, Voucher.expires_at).where(Voucher.id == voucher.id).with_for_update()).one()
+            _refuse_voucher_state(VoucherStatus(state.status), state.expires_at, now)
+            redemption = Redemption(voucher_id=voucher.id, campaign_id=voucher.campaign_id, merchant_id=merchant.id,
+                                    cashier_id=actor.id, bill_cents=bill, discount_cents=discount,
+                                    payable_cents=max(bill - discount, 0), redeemed_at=now)
+            db.session.add(redemption)
+            db.session.execute(update(Voucher).where(Voucher.id == voucher.id)
+                               .values(status=VoucherStatus.redeemed, redeemed_at=now)
+                               .execution_options(synchronize_session=False))
+            db.session.add(LedgerEntry(campaign_id=voucher.campaign_id, voucher_id=voucher.id,
+                                       from_account=Account.reserved, to_account=Account.payable,
+                                       amount_cents=discount, kind="redeem", at=now))
+            db.session.flush()
+            body = redemption_out(redemption)
+            _record(actor, now, "ok", voucher, bill, redemption.id)
+            remember(actor.id, key, request_hash, 201, body, now)
+    except IntegrityError:
+        # Another redemption of this voucher, or this key, committed first.
+        stored = replay(actor.id, key, request_hash)
+        if stored is not None:
+            return stored.body
+        raise AlreadyRedeemed() from None
+    return body
+
+
+# Refunds ----------------------------------------------------------------------------------------------
+
+def refund(redemption_id: str, amount_cents, actor: User, now: dt.datetime) -> dict:
+    """A full refund by the same shop within seven days: the voucher is usable again if still valid,
+    otherwise it expires and its value returns to the campaign."""
+    merchant = _merchant_of(actor)
+    with write_transaction():
+        redemption = db.session.scalars(select(Redemption).where(Redemption.id == redemption_id)
+                                        .with_for_update()).first()
+        if redemption is None or redemption.merchant_id != merchant.id:
+            raise NotFound(_("There is no such redemption at this shop."))
+        if merchant.status is MerchantStatus.suspended:
+            raise MerchantSuspended()
+        if amount_cents is not None and amount_cents != redemption.bill_cents:
+            raise ValidationError(_("Only a full refund of the whole bill is possible; partial refunds are "
+                                    "not supported."), errors=[{"field": "amount_cents", "message": _(
+                                        "Partial refunds are not supported.")}])
+        if redemption.refunded_at is not None:
+            raise Conflict(_("This redemption has already been refunded."))
+        if now - redemption.redeemed_at > dt.timedelta(days=REFUND_DAYS):
+            raise Conflict(_("Returns are refunded within %(n)d days of the purchase.", n=REFUND_DAYS))
+        voucher = db.session.scalars(select(Voucher).where(Voucher.id == redemption.voucher_id)
+                                     .with_for_update()).one()
+        campaign = db.session.get(Campaign, voucher.campaign_id)
+        still_valid = now < voucher.expires_at and effective_status(campaign, now) is CampaignStatus.open
+        redemption.refunded_at, redemption.refunded_by = now, actor.id
+        voucher.status = VoucherStatus.claimed if still_valid else VoucherStatus.expired
+        voucher.redeemed_at = None
+        entries = [(Account.payable, Account.reserved, "refund")]
+        if not still_valid:
+            entries.append((Account.reserved, Account.available, "expire"))
+        for source, target, kind in entries:
+            db.session.add(LedgerEntry(campaign_id=voucher.campaign_id, voucher_id=voucher.id, from_account=source,
+                                       to_account=target, amount_cents=redemption.discount_cents, kind=kind, at=now))
+        body = {**redemption_out(redemption), "voucher_status": voucher.status.value}
+    return body
+
+
+def shop_redemptions(actor: User, day: dt.date) -> list[Redemption]:
+    """The shop's redemptions on ``day`` (a date in the city), newest first."""
+    merchant = _merchant_of(actor)
+    start = dt.datetime.combine(day, dt.time(0), tzinfo=city_zone())
+    return list(db.session.scalars(
+        select(Redemption).where(Redemption.merchant_id == merchant.id,
+                                 and_(Redemption.redeemed_at >= start,
+                                      Redemption.redeemed_at < start + dt.timedelta(days=1)))
+        .order_by(Redemption.redeemed_at.desc())))
+
+
+def refusals_by_code(campaign_id: str | None = None) -> dict[str, int]:
+    """How many redemption attempts ended with each refusal code (the bureau's view)."""
+    query = select(RedemptionAttempt.outcome, func.count()).where(RedemptionAttempt.outcome != "ok")
+    if campaign_id:
+        query = query.where(RedemptionAttempt.campaign_id == campaign_id)
+    return dict(db.session.execute(query.group_by(RedemptionAttempt.outcome)).all())
