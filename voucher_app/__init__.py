@@ -156,7 +156,7 @@ def configure_blueprints(app: Flask) -> None:
         csrf.exempt(api)
         app.register_blueprint(api, url_prefix="/api/v1")
     for blueprint in (pages.pages, account_views.pages, account_views.dev_pages, voucher_views.pages,
-                      campaign_views.pages, merchant_views.pages):
+                      redemption_views.pages, campaign_views.pages, merchant_views.pages):
         app.register_blueprint(blueprint)
 
 

@@ -50,6 +50,7 @@ NAV = [
     ("campaigns.campaign_list", _l("Campaigns"), {"admin", "viewer"}),
     ("merchants.bureau_merchants", _l("Merchants"), {"admin", "viewer"}),
     ("merchants.bureau_enrolments", _l("Enrolments"), {"admin", "viewer"}),
+    ("till.till", _l("Till"), {"merchant_owner", "cashier"}),
     ("merchants.my_shop", _l("My shop"), {"merchant_owner", "cashier"}),
 ]
 

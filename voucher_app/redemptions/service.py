@@ -95,6 +95,20 @@ def _valid_bill(bill) -> int | None:
 
 def _check(voucher: Voucher, merchant: Merchant, bill, now: dt.datetime) -> int:
     """Every rule, in the contract's order; the bill in fen when all hold."""
+    _check_voucher(voucher, merchant, now)
+    amount = _valid_bill(bill)
+    if amount is not None and amount < voucher.threshold_cents:
+        raise BelowThreshold(_("The bill must reach ¥%(threshold)s for this voucher.",
+                               threshold=f"{voucher.threshold_cents / 100:.2f}"))
+    if amount is None:
+        raise ValidationError(errors=[{"field": "bill_cents", "message": _(
+            "Enter the bill in fen as a whole number above 0 and at most %(max)d.",
+            max=current_app.config["REDEMPTION_MAX_BILL_CENTS"])}])
+    return amount
+
+
+def _check_voucher(voucher: Voucher, merchant: Merchant, now: dt.datetime) -> Campaign:
+    """The rules that do not depend on the bill, in the contract's order."""
     _refuse_voucher_state(voucher.status, voucher.expires_at, now)
     if merchant.status is MerchantStatus.suspended:
         raise MerchantSuspended()
@@ -108,15 +122,17 @@ def _check(voucher: Voucher, merchant: Merchant, bill, now: dt.datetime) -> int:
         raise CampaignClosed()
     if not within(now, city_zone(), campaign.valid_from, campaign.valid_to, campaign.valid_weekdays):
         raise OutsideHours(_("This voucher can be used %(hours)s.", hours=_hours_text(campaign)))
-    amount = _valid_bill(bill)
-    if amount is not None and amount < voucher.threshold_cents:
-        raise BelowThreshold(_("The bill must reach ¥%(threshold)s for this voucher.",
-                               threshold=f"{voucher.threshold_cents / 100:.2f}"))
-    if amount is None:
-        raise ValidationError(errors=[{"field": "bill_cents", "message": _(
-            "Enter the bill in fen as a whole number above 0 and at most %(max)d.",
-            max=current_app.config["REDEMPTION_MAX_BILL_CENTS"])}])
-    return amount
+    return campaign
+
+
+def describe(token: str, actor: User, now: dt.datetime) -> dict:
+    """What the till shows after a scan, before the bill is typed: the voucher's rule if this shop
+    may take it now, or the refusal. Changes nothing; the redemption checks everything again."""
+    merchant = _merchant_of(actor)
+    voucher = _voucher_named_by(token, now)
+    campaign = _check_voucher(voucher, merchant, now)
+    return {"voucher_id": voucher.id, "campaign": campaign.name, "threshold_cents": voucher.threshold_cents,
+            "discount_cents": voucher.discount_cents}
 
 
 def _hours_text(campaign: Campaign) -> str:

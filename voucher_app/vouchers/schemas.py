@@ -44,7 +44,8 @@ def voucher_out(voucher: Voucher, state: VoucherStatus | None = None) -> dict:
     }
 
 
-def wallet_out(voucher: Voucher, campaign: Campaign, state: VoucherStatus, now: dt.datetime) -> dict:
+def wallet_out(voucher: Voucher, campaign: Campaign, state: VoucherStatus, now: dt.datetime,
+               used: dict | None = None) -> dict:
     """A voucher in the wallet: its rule, state by the clock, expiry, hours, and where it can be used."""
     return {
         **voucher_out(voucher, state),
@@ -56,4 +57,5 @@ def wallet_out(voucher: Voucher, campaign: Campaign, state: VoucherStatus, now: 
         "merchant_categories": list(campaign.merchant_categories or []),
         "districts": list(campaign.districts or []),
         "redeemed_at": iso(voucher.redeemed_at),
+        "used": used,  # {"merchant", "saved_cents", "at"} once redeemed
     }

@@ -83,3 +83,19 @@ def campaigns_for_residents(now: dt.datetime) -> list[dict]:
         campaigns, _cursor = campaign_service.list_campaigns(now, status=status, include_drafts=False, limit=100)
         shown += campaign_service.campaign_views(campaigns, now)
     return shown
+
+
+def where_used(voucher_ids: list[str]) -> dict[str, dict]:
+    """For redeemed vouchers: the shop, the saving and when (the redemption in force)."""
+    from merchants.models import Merchant
+
+    from ..redemptions.models import Redemption
+
+    if not voucher_ids:
+        return {}
+    rows = db.session.execute(
+        select(Redemption.voucher_id, Merchant.name, Redemption.discount_cents, Redemption.redeemed_at)
+        .join(Merchant, Merchant.id == Redemption.merchant_id)
+        .where(Redemption.voucher_id.in_(voucher_ids), Redemption.refunded_at.is_(None)))
+    return {voucher_id: {"merchant": name, "saved_cents": saved, "at": iso(at)}
+            for voucher_id, name, saved, at in rows}

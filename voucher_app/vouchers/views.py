@@ -50,11 +50,17 @@ def claim(campaign_id: str):
     return jsonify(voucher), status
 
 
+def _wallet(resident_id: str) -> list[dict]:
+    at = now()
+    held = service.my_vouchers(resident_id)
+    used = service.where_used([v.id for v, _c in held if v.status.value == "redeemed"])
+    return [wallet_out(v, c, service.state_at(v, at), at, used.get(v.id)) for v, c in held]
+
+
 @api.get("/me/vouchers")
 @roles_required(Role.resident)
 def my_vouchers():
-    at = now()
-    return listing(wallet_out(v, c, service.state_at(v, at), at) for v, c in service.my_vouchers(api_user().id))
+    return listing(_wallet(api_user().id))
 
 
 @api.get("/me/vouchers/<voucher_id>/token")
@@ -128,9 +134,7 @@ def claim_on_page(campaign_id: str):
 @pages.get("/wallet")
 @page_roles_required(Role.resident)
 def wallet():
-    at = now()
-    items = [wallet_out(v, c, service.state_at(v, at), at) for v, c in service.my_vouchers(current_user.id)]
-    return render_template("vouchers/wallet.html", vouchers=items, saved_cents=service.saved_cents(current_user.id),
+    return render_template("vouchers/wallet.html", vouchers=_wallet(current_user.id), saved_cents=service.saved_cents(current_user.id),
                            categories=category_labels(), districts=district_names())
 
 
@@ -162,6 +166,6 @@ def voucher_qr_page_svg(voucher_id: str):
 @page_roles_required(Role.resident)
 def voucher_state(voucher_id: str):
     """What the voucher screen polls to notice, without a reload, that the cashier has used it."""
-    at = now()
     voucher = service.owned_voucher(voucher_id, current_user.id)
-    return _no_store(jsonify({"status": service.state_at(voucher, at).value}))
+    used = service.where_used([voucher.id]).get(voucher.id)
+    return _no_store(jsonify({"status": service.state_at(voucher, now()).value, "used": used}))

@@ -8,12 +8,13 @@
   var codeBox = screen.querySelector("[data-testid=typed-code]");
   var stateBox = screen.querySelector("[data-testid=voucher-state]");
   var messages = {};
-  Array.prototype.forEach.call(document.querySelectorAll("#voucher-messages [data-key]"), function (node) {
+  // The phrases sit in a <template>, whose children live in its .content, not in the page.
+  Array.prototype.forEach.call(document.getElementById("voucher-messages").content.querySelectorAll("[data-key]"), function (node) {
     messages[node.getAttribute("data-key")] = node.textContent;
   });
   var refreshTimer = null, stateTimer = null, done = false;
 
-  function finish(status) {
+  function finish(status, used) {
     done = true;
     clearTimeout(refreshTimer);
     clearInterval(stateTimer);
@@ -21,6 +22,10 @@
     if (qrBox) { qrBox.innerHTML = ""; qrBox.hidden = true; }
     if (codeBox) { codeBox.textContent = "—"; }
     stateBox.textContent = messages[status] || status;
+    if (used) {
+      stateBox.textContent += " · " + messages.used.replace("%(shop)s", used.merchant)
+        .replace("%(saved)s", (used.saved_cents / 100).toFixed(2).replace(/\.00$/, ""));
+    }
     stateBox.classList.add("final");
   }
 
@@ -52,7 +57,7 @@
   function checkState() {
     fetch(screen.getAttribute("data-state-url"), {credentials: "same-origin", cache: "no-store"})
       .then(function (response) { return response.ok ? response.json() : null; })
-      .then(function (body) { if (body && body.status !== "claimed") { finish(body.status); } })
+      .then(function (body) { if (body && body.status !== "claimed") { finish(body.status, body.used); } })
       .catch(function () {});
   }
 
