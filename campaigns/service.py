@@ -15,7 +15,7 @@ from sqlalchemy.orm import selectinload
 
 from voucher_app.accounts.models import User
 from voucher_app.audit.service import audited
-from voucher_app.database import new_id, write_transaction
+from voucher_app.database import keyset_page, new_id, write_transaction
 from voucher_app.errors import Conflict, NotFound, ValidationError
 from voucher_app.extensions import db
 from voucher_app.vouchers.minting import mint_campaign, revoke_claimed
@@ -231,17 +231,12 @@ PAGE_SIZE = 50
 def list_campaigns(now: dt.datetime, *, status: str | None, include_drafts: bool,
                    cursor: str | None = None, limit: int = PAGE_SIZE) -> tuple[list[Campaign], str | None]:
     """Campaigns newest first, filtered by the status users meet; drafts only for the bureau."""
-    query = select(Campaign).order_by(Campaign.id.desc()).limit(limit + 1)
+    query = select(Campaign)
     if not include_drafts:
         query = query.where(Campaign.status != CampaignStatus.draft)
     if status:
         query = query.where(_status_is(status, now))
-    if cursor:
-        query = query.where(Campaign.id < cursor)
-    campaigns = list(db.session.scalars(_loaded(query)))
-    more = len(campaigns) > limit
-    campaigns = campaigns[:limit]
-    return campaigns, (campaigns[-1].id if more else None)
+    return keyset_page(query, Campaign.id, cursor, limit, newest_first=True, options=_loaded)
 
 
 def _status_is(status: str, now: dt.datetime):

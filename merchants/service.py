@@ -35,7 +35,7 @@ from campaigns.service import status_label as campaign_status_label
 from voucher_app.accounts.models import Role, User
 from voucher_app.audit.models import AuditRecord
 from voucher_app.audit.service import audited
-from voucher_app.database import new_id, write_transaction
+from voucher_app.database import keyset_page, new_id, write_transaction
 from voucher_app.errors import Conflict, Forbidden, NotFound, ValidationError
 from voucher_app.extensions import db
 from voucher_app.vouchers.errors import CampaignClosed, NotEligible
@@ -233,16 +233,11 @@ def _status_filter(enum_cls, status: str | None):
 def list_merchants(status: str | None, cursor: str | None = None,
                    limit: int = PAGE_SIZE) -> tuple[list[Merchant], str | None]:
     """Merchants in the order they registered (a queue: oldest first), optionally of one status."""
-    query = select(Merchant).order_by(Merchant.id).limit(limit + 1)
+    query = select(Merchant)
     wanted = _status_filter(MerchantStatus, status)
     if wanted:
         query = query.where(Merchant.status == wanted)
-    if cursor:
-        query = query.where(Merchant.id > cursor)
-    merchants = list(db.session.scalars(query))
-    more = len(merchants) > limit
-    merchants = merchants[:limit]
-    return merchants, (merchants[-1].id if more else None)
+    return keyset_page(query, Merchant.id, cursor, limit)
 
 
 # Cashiers -------------------------------------------------------------------------------------------
@@ -414,16 +409,11 @@ def _loaded_enrolment(enrolment_id: str) -> Enrolment:
 def list_enrolments(status: str | None, cursor: str | None = None,
                     limit: int = PAGE_SIZE) -> tuple[list[Enrolment], str | None]:
     """Enrolments in the order they were made (a queue: oldest first), optionally of one status."""
-    query = select(Enrolment).order_by(Enrolment.id).limit(limit + 1)
+    query = select(Enrolment)
     wanted = _status_filter(EnrolmentStatus, status)
     if wanted:
         query = query.where(Enrolment.status == wanted)
-    if cursor:
-        query = query.where(Enrolment.id > cursor)
-    enrolments = list(db.session.scalars(_with_names(query)))
-    more = len(enrolments) > limit
-    enrolments = enrolments[:limit]
-    return enrolments, (enrolments[-1].id if more else None)
+    return keyset_page(query, Enrolment.id, cursor, limit, options=_with_names)
 
 
 def merchant_enrolments(merchant_id: str, actor: User) -> list[Enrolment]:

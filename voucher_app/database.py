@@ -67,6 +67,22 @@ def enum_column(cls: type[enum.Enum], name: str, length: int = 20) -> Enum:
                 values_callable=lambda members: [m.value for m in members])
 
 
+def keyset_page(query, id_column, cursor: str | None, limit: int, *, newest_first: bool = False,
+                options=lambda q: q) -> tuple[list, str | None]:
+    """One page of ``query`` ordered by its (time-ordered) ids, and the cursor of the next page or None.
+
+    Keyset paging: the cursor is the last id shown, so a page costs the same however deep it is and
+    rows added meanwhile neither repeat nor vanish.
+    """
+    query = query.order_by(id_column.desc() if newest_first else id_column).limit(limit + 1)
+    if cursor:
+        query = query.where(id_column < cursor if newest_first else id_column > cursor)
+    rows = list(db.session.scalars(options(query)))
+    more = len(rows) > limit
+    rows = rows[:limit]
+    return rows, (rows[-1].id if more else None)
+
+
 def configure_sqlite(engine: Engine, busy_timeout_ms: int) -> None:
     """WAL, a busy timeout, foreign keys, and IMMEDIATE write transactions (SQLAlchemy's pysqlite recipe)."""
 

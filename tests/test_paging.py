@@ -1,0 +1,34 @@
+"""List endpoints page by cursor: every row exactly once, in the list's order, whatever the page size."""
+from __future__ import annotations
+
+from campaigns import service as campaigns
+from merchants import service as merchants
+from merchants.models import MerchantStatus
+from voucher_app.accounts.models import Role
+
+from builders import bearer, make_merchant, make_staff, staff_token
+from campaign_data import campaign_body
+
+
+def pages(fetch) -> list[list[str]]:
+    seen, cursor = [], None
+    while True:
+        rows, cursor = fetch(cursor)
+        seen.append([row.id for row in rows])
+        if cursor is None:
+            return seen
+
+
+def test_campaigns_page_newest_first(client, city, clock):
+    admin = bearer(staff_token(client, make_staff(Role.admin).username))
+    made = [client.post("/api/v1/campaigns", json=campaign_body(name=f"第{i}期"), headers=admin).get_json()["id"]
+            for i in range(5)]
+    got = pages(lambda cursor: campaigns.list_campaigns(clock.now(), status=None, include_drafts=True,
+                                                        cursor=cursor, limit=2))
+    assert got == [made[::-1][0:2], made[::-1][2:4], made[::-1][4:5]]
+
+
+def test_merchant_queue_pages_oldest_first(city):
+    made = [make_merchant(MerchantStatus.pending)[0].id for _ in range(4)]
+    got = pages(lambda cursor: merchants.list_merchants("pending", cursor=cursor, limit=2))
+    assert [i for page in got for i in page] == made and all(len(page) <= 2 for page in got)
