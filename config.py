@@ -43,6 +43,13 @@ class Config:
     REGISTRATION_LIMIT_PER_IP = "10/hour"  # shop registrations make accounts; anyone may send them
     CLAIM_LIMIT_PER_RESIDENT = "20/minute"  # one script cannot hammer the claim endpoint
     CLAIM_LIMIT_PER_IP = "600/minute"  # generous: many residents share a carrier's address
+    # The scheduler: how often the frequent sweeps run, when yesterday is settled (city time), and how
+    # late a trigger may still fire (after that it is skipped; the next one sweeps up what it missed).
+    SCHEDULE_LIFECYCLE_MINUTES = 1
+    SCHEDULE_EXPIRY_MINUTES = 5
+    SCHEDULE_TALLY_MINUTES = 5
+    SCHEDULE_SETTLE_AT = "02:00"
+    SCHEDULER_MISFIRE_GRACE_SECONDS = 300
     REDEMPTION_MAX_BILL_CENTS = 100_000_000  # one million yuan: a larger bill is a typing mistake
 
     # Bearer tokens of the API.

@@ -156,6 +156,8 @@ class Campaign(db.Model):
     published_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime)
     cancelled_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime)
     cancel_reason: Mapped[str | None] = mapped_column(Text)
+    closed_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime)  # recorded by the scheduler
+    settled_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime)
 
     measure_links: Mapped[list[CampaignMeasure]] = relationship(order_by=CampaignMeasure.position,
                                                                  cascade="all, delete-orphan")
@@ -197,6 +199,11 @@ class Round(db.Model):
     campaign_id: Mapped[str] = mapped_column(ForeignKey("campaigns.id", ondelete="CASCADE"), index=True)
     position: Mapped[int] = mapped_column(Integer)
     release_at: Mapped[dt.datetime] = mapped_column(UTCDateTime)
+    # Recorded by the scheduler's ``open_rounds`` sweep (as ``release_at``, however late it ran);
+    # claiming never waits for it: a round is claimable from ``release_at`` on.
+    opened_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime)
+    # Vouchers added by recycling expired ones (``Campaign.recycle_expired``), per the whole round.
+    recycled: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
 
     campaign: Mapped[Campaign] = relationship(back_populates="rounds")
     allocations: Mapped[list["RoundAllocation"]] = relationship(back_populates="round",

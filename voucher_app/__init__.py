@@ -149,10 +149,11 @@ def configure_blueprints(app: Flask) -> None:
     from . import pages
     from .accounts import views as account_views
     from .redemptions import views as redemption_views
+    from .reports import views as report_views
     from .vouchers import views as voucher_views
 
     for api in (account_views.api, account_views.dev_api, campaign_views.api, voucher_views.api,
-                merchant_views.api, redemption_views.api):
+                merchant_views.api, redemption_views.api, report_views.api):
         csrf.exempt(api)
         app.register_blueprint(api, url_prefix="/api/v1")
     for blueprint in (pages.pages, account_views.pages, account_views.dev_pages, voucher_views.pages,
@@ -171,8 +172,11 @@ def configure_cli(app: Flask) -> None:
 
     from .cli import register_commands
 
+    from .scheduler.cli import jobs_cli, ledger_cli, scheduler_command
     from .vouchers.cli import keys_cli
 
     app.cli.add_command(city_cli)
     app.cli.add_command(keys_cli)
+    for command in (jobs_cli, ledger_cli, scheduler_command):
+        app.cli.add_command(command)
     register_commands(app)

@@ -52,3 +52,16 @@ def city_zone() -> ZoneInfo:
 def to_city(when: dt.datetime) -> dt.datetime:
     """``when`` in the city's time zone, for display and for rules stated in local time."""
     return when.astimezone(city_zone())
+
+
+def city_day(when: dt.datetime) -> dt.date:
+    """The city's calendar date at ``when``."""
+    return to_city(when).date()
+
+
+def city_day_bounds(day: dt.date) -> tuple[dt.datetime, dt.datetime]:
+    """The instants (UTC) at which the city's ``day`` begins and the next one begins."""
+    zone = city_zone()
+    start = dt.datetime.combine(day, dt.time(0), tzinfo=zone)
+    end = dt.datetime.combine(day + dt.timedelta(days=1), dt.time(0), tzinfo=zone)
+    return start.astimezone(dt.timezone.utc), end.astimezone(dt.timezone.utc)

@@ -9,3 +9,7 @@ from .idempotency import IdempotencyRecord  # noqa: F401
 from .ledger.models import LedgerEntry  # noqa: F401
 from .vouchers.models import Voucher  # noqa: F401
 from .redemptions.models import Redemption, RedemptionAttempt  # noqa: F401
+from merchants.models import SettlementLine, SettlementStatement  # noqa: F401, E402
+
+from .reports.models import TallyCampaign, TallyDay, TallyHour, TallyMeasure, TallyMerchantDay  # noqa: F401, E402
+from .scheduler.models import JobRun  # noqa: F401, E402

@@ -237,6 +237,8 @@ def refund(redemption_id: str, amount_cents, actor: User, now: dt.datetime) -> d
         redemption.refunded_at, redemption.refunded_by = now, actor.id
         voucher.status = VoucherStatus.claimed if still_valid else VoucherStatus.expired
         voucher.redeemed_at = None
+        if not still_valid:
+            voucher.expired_at = now
         entries = [(Account.payable, Account.reserved, "refund")]
         if not still_valid:
             entries.append((Account.reserved, Account.available, "expire"))

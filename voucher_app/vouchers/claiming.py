@@ -187,6 +187,9 @@ _RESERVE = insert(LedgerEntry.__table__).values(
 _REMEMBER = insert(IdempotencyRecord.__table__).values(status=201)
 
 
+_CLAIMABLE_STATUSES = (CampaignStatus.scheduled, CampaignStatus.open)
+
+
 def _refuse_over_limit(facts: CampaignFacts, in_campaign: int, in_round: int) -> None:
     if in_campaign >= facts.limit_per_resident:
         raise LimitReached(_("You already hold the most vouchers this campaign allows (%(n)d).",
@@ -237,7 +240,9 @@ def _take_voucher(facts: CampaignFacts, tier_id: str, resident_id: str, current_
         conn = db.session.connection()
         status, in_campaign, in_round = conn.execute(_STATUS_AND_HELD, {
             "p_campaign_id": facts.id, "p_resident_id": resident_id, "p_round_id": current_round.id}).one()
-        if CampaignStatus(status) is not facts.status:  # cancelled (or closed) since the snapshot
+        # Cancelled since the snapshot? (The scheduler recording scheduled → open is no change:
+        # the period, which decides openness by the clock, never changes after publishing.)
+        if CampaignStatus(status) not in _CLAIMABLE_STATUSES:
             memo.forget()
             raise CampaignClosed()
         _refuse_over_limit(facts, in_campaign, in_round)

@@ -34,6 +34,9 @@ class Voucher(db.Model):
               postgresql_where=text("status = 'available'"), sqlite_where=text("status = 'available'")),
         Index("ix_vouchers_resident", "resident_id", "campaign_id"),
         Index("ix_vouchers_tier_status", "tier_id", "status"),
+        # The expiry sweep's only search: claimed vouchers by expiry.
+        Index("ix_vouchers_claimed_expiry", "expires_at",
+              postgresql_where=text("status = 'claimed'"), sqlite_where=text("status = 'claimed'")),
     )
 
     id: Mapped[str] = mapped_column(String(26), primary_key=True)
@@ -54,3 +57,4 @@ class Voucher(db.Model):
     expires_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime)
     redeemed_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime)
     revoked_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime)
+    expired_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime)

@@ -1,0 +1,62 @@
+"""The scheduler process: APScheduler 3 firing each job at its slots, inside an app context.
+
+Run by ``voucher scheduler`` (and spawned by ``voucher serve --with-scheduler`` next to gunicorn,
+never inside a web worker — every worker would run every job). At start it runs whatever is due, so
+the triggers missed while it was down are caught up at once.
+"""
+from __future__ import annotations
+
+import logging
+
+from apscheduler.schedulers.blocking import BlockingScheduler
+from flask import Flask
+
+from ..clock import city_zone, now
+from ..extensions import db
+from .jobs import Job, jobs
+from .runs import run_due, run_trigger
+
+log = logging.getLogger("voucher.scheduler")
+
+
+def _fire(app: Flask, name: str) -> None:
+    with app.app_context():
+        try:
+            job = next(j for j in jobs() if j.name == name)
+            moment = now()
+            run_trigger(job, job.schedule.latest(moment, city_zone()), moment)
+        except Exception:  # never let one job's trouble (say, the database away) stop the scheduler
+            log.exception("job %s could not run", name)
+        finally:
+            db.session.remove()
+
+
+def build_scheduler(app: Flask) -> BlockingScheduler:
+    with app.app_context():
+        zone = city_zone()
+        grace = int(app.config["SCHEDULER_MISFIRE_GRACE_SECONDS"])
+        registered: list[Job] = jobs()
+    scheduler = BlockingScheduler(timezone=zone, job_defaults={
+        "coalesce": True, "max_instances": 1, "misfire_grace_time": grace})
+    for job in registered:
+        scheduler.add_job(_fire, job.schedule.trigger(zone), args=[app, job.name], id=job.name, name=job.name,
+                          replace_existing=True)
+        log.info("scheduled %s (%s)", job.name, job.schedule)
+    return scheduler
+
+
+def run_scheduler(app: Flask) -> None:
+    """Catch up, then fire jobs until stopped (SIGINT / SIGTERM)."""
+    scheduler = build_scheduler(app)
+    with app.app_context():
+        try:
+            for job, slot, run in run_due(now()):
+                log.info("catch-up %s for %s: %s", job.name, slot.isoformat(), run.outcome if run else "already ran")
+        except Exception:
+            log.exception("the catch-up run failed; the scheduled triggers will sweep it up")
+        finally:
+            db.session.remove()
+    try:
+        scheduler.start()
+    except (KeyboardInterrupt, SystemExit):
+        pass
