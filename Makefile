@@ -29,12 +29,12 @@ run: install
 	$(BIN)/voucher demo
 	@echo ""
 	@echo "  Serving at http://$(HOST):$(PORT)  (Ctrl-C stops)"
-	@echo "  Bureau admin: sign in at http://$(HOST):$(PORT)/staff/login as admin / admin-demo-2026"
+	@echo "  Bureau admin: sign in at http://$(HOST):$(PORT)/staff/login as admin / admin-demo-2026 (viewer / viewer-demo-2026 reads reports)"
 	@echo "  Shop owner:   shop1 / merchant-demo-2026     Cashier: cashier1 / cashier-demo-2026 (same page)"
 	@echo "  Resident:     sign in at http://$(HOST):$(PORT)/login with any mobile number;"
 	@echo "                the SMS code appears at http://$(HOST):$(PORT)/dev/outbox"
 	@echo ""
-	$(BIN)/voucher serve --host $(HOST) --port $(PORT)
+	$(BIN)/voucher serve --host $(HOST) --port $(PORT) --with-scheduler
 
 system-deps:
 	@scripts/system-deps.sh

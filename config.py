@@ -43,6 +43,7 @@ class Config:
     REGISTRATION_LIMIT_PER_IP = "10/hour"  # shop registrations make accounts; anyone may send them
     CLAIM_LIMIT_PER_RESIDENT = "20/minute"  # one script cannot hammer the claim endpoint
     CLAIM_LIMIT_PER_IP = "600/minute"  # generous: many residents share a carrier's address
+    CLOCK_OFFSET_SECONDS = 0  # development and testing only: shift "now" to try the nightly jobs end to end
     # The scheduler: how often the frequent sweeps run, when yesterday is settled (city time), and how
     # late a trigger may still fire (after that it is skipped; the next one sweeps up what it missed).
     SCHEDULE_LIFECYCLE_MINUTES = 1

@@ -31,6 +31,7 @@ UNSAFE_PRODUCTION = {
     "sms outbox": ("VOUCHER_SMS_SENDER", "outbox", "VOUCHER_SMS_SENDER"),
     "debug on": ("VOUCHER_DEBUG", "true", "VOUCHER_DEBUG"),
     "http sms without a gateway": ("VOUCHER_SMS_GATEWAY_URL", None, "VOUCHER_SMS_GATEWAY_URL"),
+    "a shifted clock": ("VOUCHER_CLOCK_OFFSET_SECONDS", "-86400", "VOUCHER_CLOCK_OFFSET_SECONDS"),
 }
 
 

@@ -53,6 +53,6 @@ def test_contract_smoke(server):
     admin = make_staff(Role.admin)
     result = subprocess.run(
         [sys.executable, str(CONTRACT_SMOKE), "--base", server.url, "--admin", f"{admin.username}:{PASSWORD}",
-         "--steps", "auth,campaigns,merchants,claims"], capture_output=True, text=True, timeout=120)
+         "--steps", "auth,campaigns,merchants,claims,redemptions,reports"], capture_output=True, text=True, timeout=120)
     assert result.returncode == 0, result.stdout + result.stderr
-    assert "4 passed, 0 failed" in result.stdout
+    assert "6 passed, 0 failed" in result.stdout

@@ -5,6 +5,7 @@ touches the database nor starts background work (the scheduler runs in its own p
 """
 from __future__ import annotations
 
+import datetime as dt
 import logging
 import os
 from collections.abc import Mapping
@@ -73,6 +74,8 @@ def check_production_safety(app: Flask) -> None:
                                  "and VOUCHER_SMS_GATEWAY_URL")
     if app.config.get("DEBUG"):
         raise ConfigurationError("production cannot run with debug on: unset VOUCHER_DEBUG (or set it to false)")
+    if float(app.config.get("CLOCK_OFFSET_SECONDS") or 0):
+        raise ConfigurationError("production runs on the real clock: unset VOUCHER_CLOCK_OFFSET_SECONDS")
 
 
 def configure_logging(app: Flask) -> None:
@@ -138,7 +141,7 @@ def configure_auth(app: Flask) -> None:
 def configure_services(app: Flask) -> None:
     from .accounts.sms import configure_sms
 
-    app.extensions["voucher.clock"] = Clock()
+    app.extensions["voucher.clock"] = Clock(dt.timedelta(seconds=float(app.config["CLOCK_OFFSET_SECONDS"])))
     configure_sms(app)
 
 

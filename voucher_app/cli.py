@@ -1,7 +1,7 @@
 """The ``voucher`` command: a Flask CLI group over ``create_app``.
 
 ``voucher db upgrade`` (Flask-Migrate) makes the schema; ``voucher demo`` loads demo data;
-``voucher serve`` runs gunicorn.
+``voucher serve`` runs gunicorn; ``voucher scheduler`` and ``voucher jobs`` run the scheduled jobs.
 """
 from __future__ import annotations
 
@@ -75,12 +75,14 @@ def demo():
 @click.option("--port", default=5000, show_default=True, type=int)
 @click.option("--workers", default=2, show_default=True, type=int, help="gunicorn worker processes")
 @click.option("--threads", default=1, show_default=True, type=int, help="threads per worker")
-def serve(host: str, port: int, workers: int, threads: int):
+@click.option("--with-scheduler", is_flag=True,
+              help="also run the scheduler, as one process beside the workers (single-box installs)")
+def serve(host: str, port: int, workers: int, threads: int, with_scheduler: bool):
     """Serve the platform with gunicorn (SQLite or PostgreSQL)."""
     from .serving import exec_gunicorn
 
     # The app was built by now, so an unsafe configuration has already stopped us with one line.
-    exec_gunicorn(host=host, port=port, workers=workers, threads=threads)
+    exec_gunicorn(host=host, port=port, workers=workers, threads=threads, with_scheduler=with_scheduler)
 
 
 def _create_app_or_explain():

@@ -11,10 +11,17 @@ from flask import current_app
 
 
 class Clock:
-    """Wall-clock time in UTC."""
+    """Wall-clock time in UTC, optionally shifted by a fixed offset.
+
+    The offset (``CLOCK_OFFSET_SECONDS``, development and testing only) lets a real server live
+    "yesterday" while the scheduler's command runs today, so the nightly jobs can be tried end to end.
+    """
+
+    def __init__(self, offset: dt.timedelta = dt.timedelta(0)):
+        self.offset = offset
 
     def now(self) -> dt.datetime:
-        return dt.datetime.now(dt.timezone.utc)
+        return dt.datetime.now(dt.timezone.utc) + self.offset
 
 
 class MovableClock(Clock):

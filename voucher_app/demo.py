@@ -15,6 +15,7 @@ from .accounts.models import Role, User
 from .accounts.service import create_staff
 from .clock import now
 from .extensions import db
+from .vouchers.demo import load_demo_activity
 
 DEMO_STAFF = [
     ("admin", "admin-demo-2026", Role.admin, "商务局管理员"),
@@ -34,5 +35,6 @@ def load_demo() -> list[str]:
     admin = db.session.scalars(select(User).where(User.username == DEMO_STAFF[0][0])).one()
     lines += load_demo_campaigns(admin, now())
     lines += load_demo_merchants(admin, now())
+    lines += load_demo_activity(admin, now())
     lines.append("resident: sign in at /login with any mobile number; the code appears at /dev/outbox")
     return lines

@@ -3,7 +3,11 @@
 The app is loaded once in the master (``preload_app``), so a configuration error stops the start
 before any worker forks; ``create_app`` opens no connection, and each worker starts with a fresh pool.
 """
-from voucher_app.serving import MaskedLogger
+import os
+import subprocess
+import sys
+
+from voucher_app.serving import SCHEDULER_FLAG, MaskedLogger
 
 preload_app = True
 logger_class = MaskedLogger
@@ -22,3 +26,21 @@ def post_fork(server, worker):
 
     with app.app_context():
         db.engine.dispose(close=False)
+
+
+def when_ready(server):
+    """``voucher serve --with-scheduler``: the master starts the one scheduler process."""
+    if os.environ.get(SCHEDULER_FLAG) == "1":
+        env = {k: v for k, v in os.environ.items() if k != SCHEDULER_FLAG}
+        server.voucher_scheduler = subprocess.Popen([sys.executable, "-m", "voucher_app", "scheduler"], env=env)
+        server.log.info("scheduler started (pid %s)", server.voucher_scheduler.pid)
+
+
+def on_exit(server):
+    scheduler = getattr(server, "voucher_scheduler", None)
+    if scheduler is not None and scheduler.poll() is None:
+        scheduler.terminate()
+        try:
+            scheduler.wait(timeout=15)
+        except subprocess.TimeoutExpired:
+            scheduler.kill()

@@ -34,8 +34,15 @@ def gunicorn_argv(*, host: str, port: int, workers: int, threads: int) -> list[s
     return argv + ["voucher_app.wsgi:app"]
 
 
-def exec_gunicorn(*, host: str, port: int, workers: int, threads: int) -> None:
+SCHEDULER_FLAG = "VOUCHER_SERVE_WITH_SCHEDULER"
+
+
+def exec_gunicorn(*, host: str, port: int, workers: int, threads: int, with_scheduler: bool = False) -> None:
     argv = gunicorn_argv(host=host, port=port, workers=workers, threads=threads)
+    if with_scheduler:
+        os.environ[SCHEDULER_FLAG] = "1"  # read by gunicorn_conf.when_ready, in the master
+    else:
+        os.environ.pop(SCHEDULER_FLAG, None)
     sys.stdout.flush()
     sys.stderr.flush()
     os.execv(argv[0], argv)

@@ -7,10 +7,12 @@ the triggers missed while it was down are caught up at once.
 from __future__ import annotations
 
 import logging
+import signal
 
 from apscheduler.schedulers.blocking import BlockingScheduler
 from flask import Flask
 
+from ..accounts.phones import MaskPhonesFilter
 from ..clock import city_zone, now
 from ..extensions import db
 from .jobs import Job, jobs
@@ -45,9 +47,23 @@ def build_scheduler(app: Flask) -> BlockingScheduler:
     return scheduler
 
 
+def _log_to_stderr() -> None:
+    """Job outcomes go to stderr (masked like every other log), where a service manager collects them."""
+    handler = logging.StreamHandler()
+    handler.setFormatter(logging.Formatter("%(asctime)s %(levelname)s %(name)s: %(message)s"))
+    handler.addFilter(MaskPhonesFilter())
+    for name in ("voucher.scheduler", "apscheduler"):
+        logger = logging.getLogger(name)
+        logger.setLevel(logging.INFO)
+        logger.addHandler(handler)
+        logger.propagate = False
+
+
 def run_scheduler(app: Flask) -> None:
-    """Catch up, then fire jobs until stopped (SIGINT / SIGTERM)."""
+    """Catch up, then fire jobs until stopped (SIGINT / SIGTERM: a running job finishes first)."""
+    _log_to_stderr()
     scheduler = build_scheduler(app)
+    signal.signal(signal.SIGTERM, lambda *_: scheduler.shutdown(wait=False))
     with app.app_context():
         try:
             for job, slot, run in run_due(now()):
