@@ -162,3 +162,32 @@ def test_the_ledger_check_fails_on_a_difference(app, city, _schema, keys_dir, cl
     check = voucher("ledger", "check", database_url=_schema, keys_dir=keys_dir)
     assert check.returncode == 1
     assert campaign.id in check.stderr and "budget" in check.stderr
+
+
+def test_two_schedulers_by_mistake_still_act_once_per_trigger(app, city, clock, _schema, keys_dir):
+    """Two ``run-due`` processes at the same moment (a cron line and a scheduler, say): every trigger
+    is acted on by exactly one of them, and the books come out as after a single run."""
+    from merchants.models import SettlementStatement
+    from voucher_app.vouchers.claiming import memo
+
+    from scenario import World, at
+
+    memo.forget()
+    World(clock).play()
+    offset = (at(12, 9, 3) - dt.datetime.now(dt.timezone.utc)).total_seconds()
+    env = {k: v for k, v in os.environ.items() if not k.startswith("VOUCHER_")}
+    env.update(DATABASE_URL=_schema, VOUCHER_ENV="testing", VOUCHER_SIGNING_KEYS_DIR=str(keys_dir),
+               VOUCHER_CLOCK_OFFSET_SECONDS=str(offset))
+    processes = [subprocess.Popen([sys.executable, "-m", "voucher_app", "jobs", "run-due"], cwd=ROOT, env=env,
+                                  stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True) for _ in range(2)]
+    outputs = [p.communicate(timeout=60) for p in processes]
+    assert all(p.returncode == 0 for p in processes), outputs
+    lines = [line for out, _err in outputs for line in out.splitlines()]
+    for job in ("open_rounds", "close_campaigns", "expire_vouchers", "settle", "tally"):
+        mine = [line for line in lines if line.startswith(job + " ")]
+        assert len(mine) == 2 and sum(": ok" in line for line in mine) == 1, lines
+    db.session.rollback()
+    assert db.session.scalar(select(func.count()).select_from(JobRun)) == 5
+    assert db.session.scalar(select(func.count()).select_from(SettlementStatement)) == 5
+    check = voucher("ledger", "check", database_url=_schema, keys_dir=keys_dir)
+    assert check.returncode == 0, check.stderr
