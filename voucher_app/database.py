@@ -107,8 +107,8 @@ def configure_sqlite(engine: Engine, busy_timeout_ms: int) -> None:
 def write_transaction() -> Iterator[None]:
     """Run the block in one write transaction: commit on success, roll back on any error.
 
-    A read transaction the request may have begun (say, loading the signed-in user) is ended first,
-    so that on SQLite the write transaction starts with ``BEGIN IMMEDIATE`` instead of upgrading a
+    On SQLite a read transaction the request may have begun (say, loading the signed-in user) is
+    ended first, so that the write transaction starts with ``BEGIN IMMEDIATE`` instead of upgrading a
     read lock. Objects loaded before keep their values (the session does not expire on commit):
     whatever a decision depends on must be read again inside the block.
     """
@@ -116,8 +116,12 @@ def write_transaction() -> Iterator[None]:
     if session.in_transaction():
         if session.new or session.dirty or session.deleted:
             raise RuntimeError("write_transaction() entered with unsaved changes in the session")
-        session.commit()  # nothing to write: just ends the read transaction
-    session.connection(execution_options={_IMMEDIATE: True})
+        if session.get_bind().dialect.name == "sqlite":
+            session.commit()  # nothing to write: just ends the read transaction
+    # PostgreSQL goes on in the read transaction: at READ COMMITTED each statement sees the latest
+    # commits anyway, and it saves a commit, a pool checkout (with its ping) and a BEGIN.
+    if not session.in_transaction():
+        session.connection(execution_options={_IMMEDIATE: True})
     try:
         yield
         session.commit()

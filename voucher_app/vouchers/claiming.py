@@ -39,7 +39,7 @@ import time
 from dataclasses import dataclass
 
 from flask_babel import gettext as _
-from sqlalchemy import bindparam, func, insert, select, update
+from sqlalchemy import and_, bindparam, func, insert, select, text, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import selectinload
 
@@ -49,7 +49,7 @@ from campaigns.schemas import iso
 
 from ..accounts.models import User
 from ..database import new_id, write_transaction
-from ..errors import NotFound
+from ..errors import DomainError, IdempotencyConflict, NotFound
 from ..extensions import db
 from ..idempotency import IdempotencyRecord, fingerprint, replay
 from ..ledger.models import Account, LedgerEntry
@@ -158,10 +158,18 @@ def _check_open(facts: CampaignFacts, tier_id: str, now: dt.datetime) -> tuple[R
 # The hot path's statements are built once: building and hashing a statement costs more than
 # running it on SQLite. They run on the session's connection, inside its transaction.
 _vouchers = Voucher.__table__
+_records = IdempotencyRecord.__table__
 
-_HELD = (select(func.count(), func.count().filter(_vouchers.c.claim_round_id == bindparam("p_round_id")))
+_HELD = (select(func.count().label("in_campaign"),
+                func.count().filter(_vouchers.c.claim_round_id == bindparam("p_round_id")).label("in_round"))
          .where(_vouchers.c.resident_id == bindparam("p_resident_id"),
                 _vouchers.c.campaign_id == bindparam("p_campaign_id")))
+
+# The one read before the write: the resident's counts and, for a repeated key, the stored answer.
+_held = _HELD.subquery()
+_LOOK = (select(_held.c.in_campaign, _held.c.in_round, _records.c.request_hash, _records.c.status, _records.c.body)
+         .select_from(_held.outerjoin(_records, and_(_records.c.user_id == bindparam("p_resident_id"),
+                                                     _records.c.key == bindparam("p_key")))))
 
 _STATUS_AND_HELD = select(
     select(Campaign.__table__.c.status).where(Campaign.__table__.c.id == bindparam("p_campaign_id")).scalar_subquery(),
@@ -215,26 +223,38 @@ def claim_voucher(campaign_id: str, tier_id: str, resident: User, now: dt.dateti
     """
     request_hash = fingerprint("claim", {"campaign_id": campaign_id, "tier_id": tier_id})
     for _attempt in range(CLAIM_RETRIES):
-        stored = replay(resident.id, key, request_hash)
-        if stored is not None:
-            return stored.body, stored.status
         facts = memo.campaign(campaign_id)
-        current_round, next_release = _check_open(facts, tier_id, now)
+        try:
+            current_round, next_release = _check_open(facts, tier_id, now)
+        except DomainError:
+            stored = replay(resident.id, key, request_hash)  # a first answer outlives the campaign's hours
+            if stored is not None:
+                return stored.body, stored.status
+            raise
+        look = db.session.connection().execute(_LOOK, {
+            "p_resident_id": resident.id, "p_campaign_id": campaign_id, "p_round_id": current_round.id,
+            "p_key": key}).one()
+        if look.request_hash is not None:
+            if look.request_hash != request_hash:
+                raise IdempotencyConflict()
+            return look.body, look.status
         if memo.is_sold_out(tier_id):
             raise _sold_out(tier_id, now, next_release)
-        held = db.session.connection().execute(
-            _HELD, {"p_resident_id": resident.id, "p_campaign_id": campaign_id, "p_round_id": current_round.id}).one()
-        _refuse_over_limit(facts, *held)
+        _refuse_over_limit(facts, look.in_campaign, look.in_round)
+        take = _take_in_one_statement if db.session.get_bind().dialect.name == "postgresql" else _take_voucher
         try:
-            return _take_voucher(facts, tier_id, resident.id, current_round, next_release, now, key, request_hash)
+            return take(facts, tier_id, resident.id, current_round, next_release, now, key, request_hash,
+                        (look.in_campaign, look.in_round))
         except IntegrityError:
             continue  # a parallel request took the slot or the key first: look again
     raise LimitReached()
 
 
 def _take_voucher(facts: CampaignFacts, tier_id: str, resident_id: str, current_round: RoundFacts,
-                  next_release: dt.datetime | None, now: dt.datetime, key: str | None, request_hash: str):
-    """The write transaction: a handful of statements, so the write lock is held for as short as can be."""
+                  next_release: dt.datetime | None, now: dt.datetime, key: str | None, request_hash: str,
+                  _held: tuple[int, int]):
+    """SQLite's write transaction: a handful of statements, so the write lock is held for as short as
+    can be. Claims run one at a time here, so the counts are read again inside and are exact."""
     valid_until = min(now + dt.timedelta(days=facts.valid_days), facts.ends_at)
     with write_transaction():
         conn = db.session.connection()
@@ -261,3 +281,58 @@ def _take_voucher(facts: CampaignFacts, tier_id: str, resident_id: str, current_
             conn.execute(_REMEMBER, {"user_id": resident_id, "key": key, "request_hash": request_hash,
                                      "body": body, "created_at": now})
     return body, 201
+
+
+# PostgreSQL: the whole claim in one statement ---------------------------------------------------------
+# Many claims run at once there, each a round trip per statement: taking the voucher, reserving its
+# value and remembering the answer travel together as data-modifying CTEs, and commit at once. The
+# slots come from the read before (a parallel claim by the same resident that took them first makes
+# this fail on the slot's unique constraint, and the caller looks again), and the campaign's status
+# is a condition of the take itself.
+_TAKE_ALL = text("""
+WITH pick AS (
+    SELECT id FROM vouchers
+    WHERE tier_id = :tier_id AND status = 'available' AND release_at <= :now
+    ORDER BY release_at, id LIMIT 1 FOR UPDATE SKIP LOCKED
+), taken AS (
+    UPDATE vouchers v SET status = 'claimed', resident_id = :resident_id, claim_round_id = :round_id,
+        resident_slot = :resident_slot, round_slot = :round_slot, claimed_at = :now, expires_at = :expires_at
+    FROM pick
+    WHERE v.id = pick.id AND v.status = 'available'
+      AND (SELECT status FROM campaigns WHERE id = :campaign_id) IN ('scheduled', 'open')
+    RETURNING v.id, v.tier_id, v.threshold_cents, v.discount_cents
+), reserved AS (
+    INSERT INTO ledger_entries (id, campaign_id, voucher_id, from_account, to_account, amount_cents, kind, at)
+    SELECT :ledger_id, :campaign_id, id, 'available', 'reserved', discount_cents, 'claim', :now FROM taken
+), remembered AS (
+    INSERT INTO idempotency_records (user_id, key, request_hash, status, body, created_at)
+    SELECT :resident_id, :key, :request_hash, 201,
+           json_build_object('id', id, 'campaign_id', CAST(:campaign_id AS text), 'tier_id', tier_id,
+                             'status', 'claimed', 'threshold_cents', threshold_cents,
+                             'discount_cents', discount_cents, 'claimed_at', CAST(:claimed_at_iso AS text),
+                             'expires_at', CAST(:expires_at_iso AS text)), :now
+    FROM taken WHERE CAST(:key AS varchar) IS NOT NULL
+)
+SELECT id, tier_id, threshold_cents, discount_cents FROM taken
+""")
+
+
+def _take_in_one_statement(facts: CampaignFacts, tier_id: str, resident_id: str, current_round: RoundFacts,
+                           next_release: dt.datetime | None, now: dt.datetime, key: str | None, request_hash: str,
+                           held: tuple[int, int]):
+    valid_until = min(now + dt.timedelta(days=facts.valid_days), facts.ends_at)
+    with write_transaction():
+        taken = db.session.connection().execute(_TAKE_ALL, {
+            "tier_id": tier_id, "now": now, "resident_id": resident_id, "round_id": current_round.id,
+            "resident_slot": held[0] + 1, "round_slot": held[1] + 1, "expires_at": valid_until,
+            "campaign_id": facts.id, "ledger_id": new_id(), "key": key, "request_hash": request_hash,
+            "claimed_at_iso": iso(now), "expires_at_iso": iso(valid_until)}).first()
+        if taken is None:
+            status = db.session.scalar(select(Campaign.status).where(Campaign.id == facts.id))
+            if status not in _CLAIMABLE_STATUSES:
+                memo.forget()
+                raise CampaignClosed()
+            raise _sold_out(tier_id, now, next_release)
+    return {"id": taken.id, "campaign_id": facts.id, "tier_id": taken.tier_id, "status": VoucherStatus.claimed.value,
+            "threshold_cents": taken.threshold_cents, "discount_cents": taken.discount_cents,
+            "claimed_at": iso(now), "expires_at": iso(valid_until)}, 201
