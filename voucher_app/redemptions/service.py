@@ -20,12 +20,13 @@ Every attempt, accepted or refused, is recorded with merchant, cashier, time and
 """
 from __future__ import annotations
 
+import dataclasses
 import datetime as dt
 import re
 
 from flask import current_app
 from flask_babel import gettext as _
-from sqlalchemy import and_, func, select, update
+from sqlalchemy import and_, bindparam, func, insert, select, update
 from sqlalchemy.exc import IntegrityError
 
 from campaigns.lifecycle import effective_status
@@ -36,14 +37,15 @@ from merchants.models import Enrolment, EnrolmentStatus, Merchant, MerchantStatu
 
 from ..accounts.models import User
 from ..clock import city_zone
-from ..database import write_transaction
+from ..database import new_id, write_transaction
 from ..errors import Conflict, DomainError, Forbidden, NotFound, ValidationError
 from ..extensions import db
-from ..idempotency import fingerprint, remember, replay
+from ..idempotency import IdempotencyRecord, fingerprint, replay
 from ..ledger.models import Account, LedgerEntry
 from ..vouchers import tokens
 from ..vouchers.errors import (AlreadyRedeemed, BelowThreshold, CampaignClosed, InvalidToken, MerchantNotEnrolled,
                                OutsideHours, VoucherExpired, VoucherRevoked)
+from ..vouchers.claiming import CampaignFacts, memo
 from ..vouchers.models import Voucher, VoucherStatus
 from .hours import within
 from .models import Redemption, RedemptionAttempt
@@ -61,17 +63,48 @@ def redemption_out(redemption: Redemption) -> dict:
     }
 
 
-def _voucher_named_by(text: str, now: dt.datetime) -> Voucher:
+# The till's reads and writes are prebuilt Core statements: a busy till runs them all day.
+_v = Voucher.__table__
+_VOUCHER_COLUMNS = (_v.c.id, _v.c.campaign_id, _v.c.status, _v.c.expires_at, _v.c.threshold_cents,
+                    _v.c.discount_cents)
+_VOUCHER_BY_ID = select(*_VOUCHER_COLUMNS).where(_v.c.id == bindparam("p_id"))
+_VOUCHERS_BY_CODE = select(*_VOUCHER_COLUMNS).where(_v.c.short_code == bindparam("p_code"))
+_MERCHANT = select(Merchant.__table__.c.id, Merchant.__table__.c.status).where(
+    Merchant.__table__.c.id == bindparam("p_id"))
+_ENROLLED = select(Enrolment.__table__.c.id).where(
+    Enrolment.__table__.c.campaign_id == bindparam("p_campaign_id"),
+    Enrolment.__table__.c.merchant_id == bindparam("p_merchant_id"),
+    Enrolment.__table__.c.status == EnrolmentStatus.approved.value)
+_CAMPAIGN_STATUS = select(Campaign.__table__.c.status).where(Campaign.__table__.c.id == bindparam("p_id"))
+_now = bindparam("p_now", type_=_v.c.expires_at.type)
+# Spend the voucher: only while it is claimed and unexpired. The UPDATE takes the row's lock, so a
+# second till's UPDATE waits for this one and then matches nothing.
+_SPEND = (update(_v).where(_v.c.id == bindparam("p_id"), _v.c.status == VoucherStatus.claimed.value,
+                           _v.c.expires_at > _now)
+          .values(status=VoucherStatus.redeemed.value, redeemed_at=_now).returning(_v.c.id))
+_STATE = select(_v.c.status, _v.c.expires_at).where(_v.c.id == bindparam("p_id"))
+_INSERT_REDEMPTION = insert(Redemption.__table__)
+_INSERT_ENTRY = insert(LedgerEntry.__table__).values(from_account=Account.reserved.value,
+                                                      to_account=Account.payable.value, kind="redeem")
+_INSERT_ATTEMPT = insert(RedemptionAttempt.__table__)
+_INSERT_ANSWER = insert(IdempotencyRecord.__table__).values(status=201)
+
+# Approved enrolments are final (only a pending one is decided), so a process may remember them.
+_enrolled: set[tuple[str, str]] = set()
+
+
+def _voucher_named_by(text: str, now: dt.datetime):
     """The voucher a scanned token or a typed code names; ``invalid_token``/``token_expired`` if none."""
     raw = (text or "").strip("\r\n\t") if isinstance(text, str) else ""
     typed = _TYPED.match(re.sub(r"[\s\-]", "", raw).upper())
+    conn = db.session.connection()
     if typed:
         code, digits = typed.groups()
-        for voucher in db.session.scalars(select(Voucher).where(Voucher.short_code == code.lower())):
+        for voucher in conn.execute(_VOUCHERS_BY_CODE, {"p_code": code.lower()}):
             if tokens.typed_code_matches(voucher.id, digits, now):
                 return voucher
         raise InvalidToken(_("This code is wrong or out of date. Ask the customer for the code on screen now."))
-    voucher = db.session.get(Voucher, tokens.verify(raw, now))
+    voucher = conn.execute(_VOUCHER_BY_ID, {"p_id": tokens.verify(raw, now)}).first()
     if voucher is None or voucher.status is VoucherStatus.available:
         raise InvalidToken()
     return voucher
@@ -107,22 +140,32 @@ def _check(voucher: Voucher, merchant: Merchant, bill, now: dt.datetime) -> int:
     return amount
 
 
-def _check_voucher(voucher: Voucher, merchant: Merchant, now: dt.datetime) -> Campaign:
+def _check_voucher(voucher, merchant, now: dt.datetime) -> CampaignFacts:
     """The rules that do not depend on the bill, in the contract's order."""
     _refuse_voucher_state(voucher.status, voucher.expires_at, now)
     if merchant.status is MerchantStatus.suspended:
         raise MerchantSuspended()
-    campaign = db.session.get(Campaign, voucher.campaign_id)
-    enrolled = db.session.scalar(select(Enrolment.id).where(
-        Enrolment.campaign_id == campaign.id, Enrolment.merchant_id == merchant.id,
-        Enrolment.status == EnrolmentStatus.approved))
-    if merchant.status is not MerchantStatus.approved or enrolled is None:
+    # The campaign's fixed facts from the snapshot; its status, which can change, read now.
+    status = db.session.connection().execute(_CAMPAIGN_STATUS, {"p_id": voucher.campaign_id}).scalar_one()
+    campaign = dataclasses.replace(memo.campaign(voucher.campaign_id), status=status)
+    if merchant.status is not MerchantStatus.approved or not _is_enrolled(campaign.id, merchant.id):
         raise MerchantNotEnrolled()
     if effective_status(campaign, now) is not CampaignStatus.open:
         raise CampaignClosed()
-    if not within(now, city_zone(), campaign.valid_from, campaign.valid_to, campaign.valid_weekdays):
+    if not within(now, city_zone(), campaign.valid_from, campaign.valid_to,
+                  list(campaign.valid_weekdays) if campaign.valid_weekdays else None):
         raise OutsideHours(_("This voucher can be used %(hours)s.", hours=_hours_text(campaign)))
     return campaign
+
+
+def _is_enrolled(campaign_id: str, merchant_id: str) -> bool:
+    if (campaign_id, merchant_id) in _enrolled:
+        return True
+    found = db.session.connection().execute(
+        _ENROLLED, {"p_campaign_id": campaign_id, "p_merchant_id": merchant_id}).first() is not None
+    if found:
+        _enrolled.add((campaign_id, merchant_id))
+    return found
 
 
 def describe(token: str, actor: User, now: dt.datetime) -> dict:
@@ -135,7 +178,7 @@ def describe(token: str, actor: User, now: dt.datetime) -> dict:
             "discount_cents": voucher.discount_cents}
 
 
-def _hours_text(campaign: Campaign) -> str:
+def _hours_text(campaign) -> str:
     if campaign.valid_from and campaign.valid_to:
         if campaign.valid_to < campaign.valid_from:
             return _("from %(start)s to %(end)s the next day", start=campaign.valid_from, end=campaign.valid_to)
@@ -152,8 +195,10 @@ def _record(actor: User, now: dt.datetime, outcome: str, voucher: Voucher | None
         outcome=outcome, redemption_id=redemption_id))
 
 
-def _merchant_of(actor: User) -> Merchant:
-    merchant = db.session.get(Merchant, actor.merchant_id) if actor.merchant_id else None
+def _merchant_of(actor: User):
+    """The actor's shop (id and status, read now: a suspension takes effect at the next scan)."""
+    merchant = (db.session.connection().execute(_MERCHANT, {"p_id": actor.merchant_id}).first()
+                if actor.merchant_id else None)
     if merchant is None:
         raise Forbidden(_("Only a shop's cashiers and owner can redeem vouchers."))
     return merchant
@@ -178,28 +223,32 @@ def redeem(token: str, bill, actor: User, now: dt.datetime, key: str | None = No
     return body, 201
 
 
-def _redeem_once(voucher: Voucher, merchant: Merchant, bill: int, actor: User, now: dt.datetime,
-                 key: str | None, request_hash: str) -> dict:
+def _redeem_once(voucher, merchant, bill: int, actor: User, now: dt.datetime, key: str | None,
+                 request_hash: str) -> dict:
     discount = voucher.discount_cents
+    body = {"id": new_id(), "voucher_id": voucher.id, "merchant_id": merchant.id, "campaign_id": voucher.campaign_id,
+            "bill_cents": bill, "discount_cents": discount, "payable_cents": max(bill - discount, 0),
+            "redeemed_at": iso(now), "refunded_at": None}
     try:
         with write_transaction():
-            state = db.session.execute(
-                select(Voucher.status, Voucher.expires_at).where(Voucher.id == voucher.id).with_for_update()).one()
-            _refuse_voucher_state(VoucherStatus(state.status), state.expires_at, now)
-            redemption = Redemption(voucher_id=voucher.id, campaign_id=voucher.campaign_id, merchant_id=merchant.id,
-                                    cashier_id=actor.id, bill_cents=bill, discount_cents=discount,
-                                    payable_cents=max(bill - discount, 0), redeemed_at=now)
-            db.session.add(redemption)
-            db.session.execute(update(Voucher).where(Voucher.id == voucher.id)
-                               .values(status=VoucherStatus.redeemed, redeemed_at=now)
-                               .execution_options(synchronize_session=False))
-            db.session.add(LedgerEntry(campaign_id=voucher.campaign_id, voucher_id=voucher.id,
-                                       from_account=Account.reserved, to_account=Account.payable,
-                                       amount_cents=discount, kind="redeem", at=now))
-            db.session.flush()
-            body = redemption_out(redemption)
-            _record(actor, now, "ok", voucher, bill, redemption.id)
-            remember(actor.id, key, request_hash, 201, body, now)
+            conn = db.session.connection()
+            if conn.execute(_SPEND, {"p_id": voucher.id, "p_now": now}).first() is None:
+                state = conn.execute(_STATE, {"p_id": voucher.id}).one()
+                _refuse_voucher_state(state.status, state.expires_at, now)
+                raise AlreadyRedeemed()
+            conn.execute(_INSERT_REDEMPTION, {
+                "id": body["id"], "voucher_id": voucher.id, "campaign_id": voucher.campaign_id,
+                "merchant_id": merchant.id, "cashier_id": actor.id, "bill_cents": bill, "discount_cents": discount,
+                "payable_cents": body["payable_cents"], "redeemed_at": now})
+            conn.execute(_INSERT_ENTRY, {"id": new_id(), "campaign_id": voucher.campaign_id, "voucher_id": voucher.id,
+                                         "amount_cents": discount, "at": now})
+            conn.execute(_INSERT_ATTEMPT, {"id": new_id(), "at": now, "merchant_id": merchant.id,
+                                           "cashier_id": actor.id, "voucher_id": voucher.id,
+                                           "campaign_id": voucher.campaign_id, "bill_cents": bill, "outcome": "ok",
+                                           "redemption_id": body["id"]})
+            if key is not None:
+                conn.execute(_INSERT_ANSWER, {"user_id": actor.id, "key": key, "request_hash": request_hash,
+                                              "body": body, "created_at": now})
     except IntegrityError:
         # Another redemption of this voucher, or this key, committed first.
         stored = replay(actor.id, key, request_hash)

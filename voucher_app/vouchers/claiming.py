@@ -69,13 +69,17 @@ class RoundFacts:
 
 @dataclass(frozen=True)
 class CampaignFacts:
-    """What claiming needs to know of a campaign. After publishing only the status can change, and
-    the write transaction reads that afresh; so a snapshot can serve many claims."""
+    """What claiming (and the till) need to know of a campaign. After publishing only the status can
+    change, and the write transaction reads that afresh; so a snapshot can serve many claims."""
 
     id: str
+    name: str
     status: CampaignStatus
     starts_at: dt.datetime
     ends_at: dt.datetime
+    valid_from: str | None
+    valid_to: str | None
+    valid_weekdays: tuple[int, ...] | None
     limit_per_resident: int
     limit_per_round: int
     valid_days: int
@@ -130,7 +134,9 @@ def _load_facts(campaign_id: str) -> CampaignFacts:
     if campaign is None or campaign.status is CampaignStatus.draft:
         raise NotFound(_("There is no such campaign."))
     return CampaignFacts(
-        id=campaign.id, status=campaign.status, starts_at=campaign.starts_at, ends_at=campaign.ends_at,
+        id=campaign.id, name=campaign.name, status=campaign.status, starts_at=campaign.starts_at,
+        ends_at=campaign.ends_at, valid_from=campaign.valid_from, valid_to=campaign.valid_to,
+        valid_weekdays=tuple(campaign.valid_weekdays) if campaign.valid_weekdays else None,
         limit_per_resident=campaign.limit_per_resident, limit_per_round=campaign.limit_per_round,
         valid_days=campaign.valid_days, tier_ids=frozenset(t.id for t in campaign.tiers),
         rounds=tuple(RoundFacts(r.id, r.release_at, {a.tier_id: a.quantity for a in r.allocations})
