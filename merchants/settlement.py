@@ -13,12 +13,20 @@ from __future__ import annotations
 
 import datetime as dt
 from collections import defaultdict
+from collections.abc import Iterator
+from typing import Literal
 
-from sqlalchemy import func, select
+from flask_babel import gettext as _
+from flask_babel import lazy_gettext as _l
+from pydantic import BaseModel, ConfigDict, Field, ValidationInfo, field_validator
+from sqlalchemy import and_, func, or_, select
+from sqlalchemy.orm import selectinload
 
 from campaigns.models import Campaign, CampaignStatus
+from voucher_app.accounts.models import Role, User
 from voucher_app.clock import city_day, city_day_bounds
-from voucher_app.database import keyset_page, write_transaction
+from voucher_app.database import write_transaction
+from voucher_app.errors import Forbidden, NotFound, ValidationError
 from voucher_app.extensions import db
 from voucher_app.ledger.models import Account, LedgerEntry
 from voucher_app.ledger.service import balances
@@ -26,7 +34,9 @@ from voucher_app.redemptions.models import Redemption
 from voucher_app.vouchers.models import Voucher, VoucherStatus
 
 from .models import Merchant, MerchantStatus, SettlementLine, SettlementStatement, StatementStatus
+from .service import BUREAU
 
+PAGE_SIZE = 50
 REFUND_DAYS = 7  # as long as a sale can still be refunded (redemptions.service.REFUND_DAYS)
 
 
@@ -135,19 +145,39 @@ def _mark_campaigns_settled(now: dt.datetime) -> int:
 
 # Reading statements --------------------------------------------------------------------------------
 
-def statements_for(merchant_id: str | None, cursor: str | None, limit: int = 50, *,
+def statements_for(merchant_id: str | None, cursor: str | None, limit: int = PAGE_SIZE, *,
                    day_from: dt.date | None = None, day_to: dt.date | None = None, status: str | None = None):
-    """Statements, newest day first: one merchant's (``merchant_id``) or every merchant's."""
-    query = select(SettlementStatement)
+    """Statements, newest day first: one merchant's (``merchant_id``) or every merchant's.
+
+    Paged by (day, id) rather than by id alone: ids follow the moment a statement was written, a
+    catch-up run writes one day after another a millisecond or so apart, and within one millisecond
+    the order of ULIDs is random. The cursor is still just the last id shown; its day is looked up.
+    """
+    s = SettlementStatement
+    query = (_filtered(select(s), merchant_id, day_from, day_to, status)
+             .order_by(s.day.desc(), s.id.desc()).limit(limit + 1)
+             .options(selectinload(s.lines)).execution_options(populate_existing=True))
+    if cursor:
+        day = db.session.scalar(select(s.day).where(s.id == cursor))
+        if day is None:
+            raise ValidationError(errors=[{"field": "cursor", "message": _("This value is not valid.")}])
+        query = query.where(or_(s.day < day, and_(s.day == day, s.id < cursor)))
+    rows = list(db.session.scalars(query))
+    return rows[:limit], (rows[limit - 1].id if len(rows) > limit else None)
+
+
+def _filtered(query, merchant_id: str | None, day_from: dt.date | None, day_to: dt.date | None,
+              status: str | None):
+    s = SettlementStatement
     if merchant_id is not None:
-        query = query.where(SettlementStatement.merchant_id == merchant_id)
+        query = query.where(s.merchant_id == merchant_id)
     if day_from is not None:
-        query = query.where(SettlementStatement.day >= day_from)
+        query = query.where(s.day >= day_from)
     if day_to is not None:
-        query = query.where(SettlementStatement.day <= day_to)
+        query = query.where(s.day <= day_to)
     if status:
-        query = query.where(SettlementStatement.status == StatementStatus(status))
-    return keyset_page(query, SettlementStatement.id, cursor, limit, newest_first=True)
+        query = query.where(s.status == StatementStatus(status))
+    return query
 
 
 def statement_out(statement: SettlementStatement) -> dict:
@@ -164,3 +194,141 @@ def statement_out(statement: SettlementStatement) -> dict:
                    "redeemed_cents": ln.redeemed_cents, "refunds": ln.refunds, "refunded_cents": ln.refunded_cents,
                    "net_cents": ln.net_cents} for ln in statement.lines],
     }
+
+
+# Who sees which statements, and what the API, the pages and the exports show -------------------------
+
+STATUS_LABELS = {"settled": _l("paid"), "held": _l("held")}
+
+
+def statement_status_label(status: str) -> str:
+    """A statement's status in the reader's language."""
+    return str(STATUS_LABELS.get(status, status))
+
+
+class StatementQuery(BaseModel):
+    """The filter of a statement list, from the API's query string or a page's filter form."""
+
+    model_config = ConfigDict(extra="ignore")
+    merchant_id: str | None = Field(None, max_length=26)
+    day_from: dt.date | None = Field(None, alias="from")
+    day_to: dt.date | None = Field(None, alias="to")
+    status: Literal["settled", "held"] | None = None
+    cursor: str | None = Field(None, max_length=26)
+    limit: int = Field(PAGE_SIZE, ge=1, le=200)
+
+    @field_validator("merchant_id", "status", "cursor", mode="before")
+    @classmethod
+    def _blank_is_any(cls, value: object) -> object:
+        """An empty filter field (as a GET form sends it) means "any"."""
+        return None if isinstance(value, str) and not value.strip() else value
+
+    @field_validator("day_from", "day_to", mode="before")
+    @classmethod
+    def _day(cls, value: object) -> object:
+        """Only ``YYYY-MM-DD``: pydantic would also take a number of seconds since 1970."""
+        if not isinstance(value, str):
+            return value
+        if not value.strip():
+            return None
+        try:
+            return dt.date.fromisoformat(value.strip())
+        except ValueError:
+            raise ValueError(_("Enter a date such as 2026-12-01.")) from None
+
+    @field_validator("day_to")
+    @classmethod
+    def _not_before_start(cls, value: dt.date | None, info: ValidationInfo) -> dt.date | None:
+        start = info.data.get("day_from")
+        if value is not None and start is not None and value < start:
+            raise ValueError(_("The end of the range comes before its start."))
+        return value
+
+    def filters(self) -> dict:
+        """The keyword filters ``statements_for``, ``statement_totals`` and ``statement_rows`` take."""
+        return {"day_from": self.day_from, "day_to": self.day_to, "status": self.status}
+
+
+def merchant_scope(actor: User, merchant_id: str | None) -> str | None:
+    """Whose statements ``actor`` may list: the bureau every merchant's (or the one asked for), an owner
+    only their own shop's. Asking for another shop's is refused outright: a list reveals no ids."""
+    if actor.role in BUREAU:
+        return merchant_id
+    if actor.role is Role.merchant_owner and actor.merchant_id and merchant_id in (None, actor.merchant_id):
+        return actor.merchant_id
+    raise Forbidden(_("You can only see your own shop's statements."))
+
+
+def visible_statement(actor: User, statement_id: str) -> SettlementStatement:
+    """One statement: any for the bureau, only their own shop's for an owner; another shop's is
+    ``not_found``, so nobody learns which ids exist by trying them."""
+    if len(statement_id) > 26:  # longer than any id: not worth a query
+        raise NotFound(_("There is no such statement."))
+    statement = db.session.scalars(
+        select(SettlementStatement).where(SettlementStatement.id == statement_id)
+        .options(selectinload(SettlementStatement.lines)).execution_options(populate_existing=True)).first()
+    if statement is None or not (actor.role in BUREAU or (actor.role is Role.merchant_owner
+                                                          and actor.merchant_id == statement.merchant_id)):
+        raise NotFound(_("There is no such statement."))
+    return statement
+
+
+TOTAL_FIELDS = ("redemptions", "bill_cents", "redeemed_cents", "refunds", "refunded_cents", "net_cents")
+
+
+def statement_totals(merchant_id: str | None, *, day_from: dt.date | None = None, day_to: dt.date | None = None,
+                     status: str | None = None) -> dict[str, int]:
+    """The sums over every statement a filter selects (not just one page), and how many there are."""
+    s = SettlementStatement
+    columns = [func.count(s.id), *(func.coalesce(func.sum(getattr(s, f)), 0) for f in TOTAL_FIELDS)]
+    row = db.session.execute(_filtered(select(*columns), merchant_id, day_from, day_to, status)).one()
+    return dict(zip(("statements", *TOTAL_FIELDS), (int(v) for v in row)))
+
+
+def statements_out(statements: list[SettlementStatement]) -> list[dict]:
+    """``statement_out`` of each, with its merchant's name and each line's campaign name."""
+    merchants = _names(Merchant, {s.merchant_id for s in statements})
+    campaigns = _names(Campaign, {ln.campaign_id for s in statements for ln in s.lines})
+    out = []
+    for statement in statements:
+        body = {**statement_out(statement), "merchant_name": merchants.get(statement.merchant_id)}
+        for line in body["lines"]:
+            line["campaign_name"] = campaigns.get(line["campaign_id"])
+        out.append(body)
+    return out
+
+
+def _names(model, ids: set[str]) -> dict[str, str]:
+    if not ids:
+        return {}
+    return dict(db.session.execute(select(model.id, model.name).where(model.id.in_(ids))).all())
+
+
+def statement_rows(merchant_id: str | None, *, day_from: dt.date | None = None, day_to: dt.date | None = None,
+                   status: str | None = None) -> Iterator[tuple[SettlementStatement, str]]:
+    """Every statement a filter selects with its merchant's name, newest day first, read in batches:
+    an export is not paged, and a year of a city's statements should not sit in memory twice."""
+    s = SettlementStatement
+    query = (_filtered(select(s, Merchant.name).join(Merchant, Merchant.id == s.merchant_id),
+                       merchant_id, day_from, day_to, status)
+             .order_by(s.day.desc(), Merchant.name, s.id).execution_options(yield_per=500))
+    yield from db.session.execute(query).tuples()
+
+
+def merchants_with_statements() -> list[tuple[str, str]]:
+    """(id, name) of every merchant that has a statement, by name: the bureau's merchant filter."""
+    having = select(SettlementStatement.merchant_id).distinct()
+    return [tuple(row) for row in db.session.execute(
+        select(Merchant.id, Merchant.name).where(Merchant.id.in_(having)).order_by(Merchant.name, Merchant.id))]
+
+
+def statement_activity(statement: SettlementStatement) -> tuple[list[Redemption], list[Redemption]]:
+    """What a statement counts, one by one: the shop's sales made that city day, and its refunds made
+    that day (of sales of any day, which is why a day can owe less than nothing)."""
+    start, end = city_day_bounds(statement.day)
+    r = Redemption
+    mine = select(r).where(r.merchant_id == statement.merchant_id)
+    sales = db.session.scalars(mine.where(r.redeemed_at >= start, r.redeemed_at < end).order_by(r.redeemed_at, r.id))
+    refunds = db.session.scalars(mine.where(r.refunded_at >= start, r.refunded_at < end)
+                                 .order_by(r.refunded_at, r.id))
+    return list(sales), list(refunds)

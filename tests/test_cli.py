@@ -51,14 +51,16 @@ def test_upgrade_then_demo_sets_up_a_new_sqlite_database(tmp_path):
     assert first.returncode == 0, first.stderr
     assert "/staff/login" in first.stdout and "admin" in first.stdout and "/dev/outbox" in first.stdout
     counts_after_first = _row_counts(path)
-    # admin and viewer, plus an owner and a cashier for each demo shop
+    # admin and viewer, an owner and a cashier for each demo shop, and the demo residents
     from merchants.demo import DEMO_MERCHANTS
+    from voucher_app.vouchers.demo import DEMO_RESIDENTS
 
     assert counts_after_first["measures"] == 22
-    assert counts_after_first["users"] == 2 + 2 * len(DEMO_MERCHANTS)
+    assert counts_after_first["users"] == 2 + 2 * len(DEMO_MERCHANTS) + DEMO_RESIDENTS
     assert counts_after_first["merchants"] == len(DEMO_MERCHANTS)
-    assert counts_after_first["campaigns"] == 3 and counts_after_first["enrolments"] > 0
+    assert counts_after_first["campaigns"] == 4 and counts_after_first["enrolments"] > 0
     assert counts_after_first["vouchers"] > 0  # minted when the demo campaigns were published
+    assert counts_after_first["redemptions"] > 0 and counts_after_first["redemption_attempts"] > 0
 
     second = voucher("demo", database_url=url)
     assert second.returncode == 0, second.stderr
@@ -70,7 +72,8 @@ def _row_counts(path) -> dict[str, int]:
     with sqlite3.connect(path) as conn:
         return {table: conn.execute(f'SELECT count(*) FROM "{table}"').fetchone()[0]
                 for table in ("users", "districts", "actions", "measures", "plan_targets", "city_settings",
-                              "merchants", "campaigns", "enrolments", "vouchers", "ledger_entries", "audit_records")}
+                              "merchants", "campaigns", "enrolments", "vouchers", "ledger_entries", "audit_records",
+                              "redemptions", "redemption_attempts")}
 
 
 # Bureau accounts ---------------------------------------------------------------------------------------

@@ -147,20 +147,23 @@ def configure_services(app: Flask) -> None:
 
 def configure_blueprints(app: Flask) -> None:
     from campaigns import views as campaign_views
+    from merchants import settlement_views
     from merchants import views as merchant_views
 
     from . import pages
     from .accounts import views as account_views
     from .redemptions import views as redemption_views
+    from .reports import pages as report_pages
     from .reports import views as report_views
     from .vouchers import views as voucher_views
 
     for api in (account_views.api, account_views.dev_api, campaign_views.api, voucher_views.api,
-                merchant_views.api, redemption_views.api, report_views.api):
+                merchant_views.api, redemption_views.api, report_views.api, settlement_views.api):
         csrf.exempt(api)
         app.register_blueprint(api, url_prefix="/api/v1")
     for blueprint in (pages.pages, account_views.pages, account_views.dev_pages, voucher_views.pages,
-                      redemption_views.pages, campaign_views.pages, merchant_views.pages):
+                      redemption_views.pages, campaign_views.pages, merchant_views.pages, settlement_views.pages,
+                      report_pages.pages):
         app.register_blueprint(blueprint)
 
 

@@ -50,8 +50,11 @@ NAV = [
     ("campaigns.campaign_list", _l("Campaigns"), {"admin", "viewer"}),
     ("merchants.bureau_merchants", _l("Merchants"), {"admin", "viewer"}),
     ("merchants.bureau_enrolments", _l("Enrolments"), {"admin", "viewer"}),
+    ("reports.measures_page", _l("Reports"), {"admin", "viewer"}),
+    ("settlements.bureau_settlements", _l("Settlements"), {"admin", "viewer"}),
     ("till.till", _l("Till"), {"merchant_owner", "cashier"}),
     ("merchants.my_shop", _l("My shop"), {"merchant_owner", "cashier"}),
+    ("settlements.shop_settlements", _l("Settlements"), {"merchant_owner"}),
 ]
 
 

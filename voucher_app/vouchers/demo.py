@@ -33,6 +33,7 @@ from .claiming import claim_voucher, memo
 from .tokens import sign
 
 AUTUMN = "广元金秋促消费券"
+DEMO_RESIDENTS = 400
 NIGHT = "广元夜间消费券·第一期"
 
 
@@ -56,17 +57,19 @@ def autumn_campaign(today: dt.date) -> dict:
 
 
 def load_demo_activity(admin: User, now: dt.datetime) -> list[str]:
+    line = (f"activity: {DEMO_RESIDENTS} demo residents claimed and used vouchers of {AUTUMN} (finished) and "
+            f"{NIGHT}; the scheduler settles and tallies them")
     if db.session.scalars(select(Campaign.id).where(Campaign.name == AUTUMN)).first():
-        return [f"activity: already loaded ({AUTUMN})"]
+        return [line]
     rng = random.Random(2026)
     today = now.astimezone(city_zone()).date()
     body = autumn_campaign(today)
     published_at = _local(today - dt.timedelta(days=41), 9)
     autumn = publish_campaign(create_campaign(CampaignIn(**body), admin, published_at).id, admin, published_at)
-    residents = _residents(400)
+    residents = _residents(DEMO_RESIDENTS)
     story = _Story(rng, admin)
     story.enrol_everyone(autumn, published_at)
-    for rnd, people in zip(autumn.rounds, (residents[:260], residents[140:400])):
+    for rnd, people in zip(autumn.rounds, (residents[:260], residents[140:])):
         story.rush(autumn, rnd.release_at, people, use_share=0.78, now=now)
     night = db.session.scalars(select(Campaign).where(Campaign.name == NIGHT)).first()
     if night is not None:
@@ -74,8 +77,7 @@ def load_demo_activity(admin: User, now: dt.datetime) -> list[str]:
         for rnd in released[:1]:
             story.rush(night, rnd.release_at, residents[:150], use_share=0.6, now=now)
     memo.forget()
-    return [f"activity: {story.claims} claims, {story.redemptions} purchases, {story.refunds} returns by "
-            f"{len(residents)} demo residents (the scheduler settles and tallies them)"]
+    return [line]
 
 
 def _residents(n: int) -> list[User]:
