@@ -154,12 +154,23 @@ class _Story:
         merchant, cashier = self.rng.choice(shops)
         bill = tier.threshold_cents + self.rng.randrange(0, 250) * 100 + self.rng.choice([0, 50, 80]) * 10
         token, _ = sign(voucher["id"], moment)
+        if self.rng.random() < 0.04:  # a bill short of the threshold: refused, then the customer buys more
+            self._refused(token, tier.threshold_cents - 500, cashier, moment - dt.timedelta(minutes=2))
         try:
             sale, _status = redeem(token, max(bill, 1_00), cashier, moment, uuid.uuid4().hex)
         except DomainError:
             return
         self.redemptions += 1
+        if self.rng.random() < 0.03:  # the same QR shown again at the next till
+            self._refused(token, bill, cashier, moment + dt.timedelta(seconds=20))
         returned_at = moment + dt.timedelta(hours=self.rng.uniform(2, 30))
         if self.rng.random() < 0.03 and returned_at < now:
             refund(sale["id"], None, cashier, returned_at)
             self.refunds += 1
+
+    @staticmethod
+    def _refused(token: str, bill: int, cashier: User, moment: dt.datetime) -> None:
+        try:
+            redeem(token, bill, cashier, moment, uuid.uuid4().hex)
+        except DomainError:
+            pass  # recorded as a refused attempt, as at a real till
