@@ -18,7 +18,7 @@ from voucher_app.audit.service import audited
 from voucher_app.database import keyset_page, new_id, write_transaction
 from voucher_app.errors import Conflict, NotFound, ValidationError
 from voucher_app.extensions import db
-from voucher_app.vouchers.minting import mint_campaign, revoke_claimed
+from voucher_app.vouchers.minting import mint_campaign, refresh_statistics, revoke_claimed
 
 from . import rules
 from .lifecycle import effective_status, is_editable
@@ -185,6 +185,7 @@ def publish_campaign(campaign_id: str, actor: User, now: dt.datetime) -> Campaig
         campaign.published_at = campaign.updated_at = now
         detail["status"] = campaign.status.value
         detail["vouchers_minted"] = mint_campaign(campaign, now)
+    refresh_statistics()
     return campaign
 
 

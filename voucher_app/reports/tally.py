@@ -5,6 +5,12 @@ a rebuild is idempotent by nature — running it late, twice or after downtime g
 It is a handful of ``INSERT … SELECT … GROUP BY`` statements that run inside the database (no row
 crosses into Python), in one transaction, so a report never sees half a tally.
 
+Each big table is read once (a month of a city is a million redemptions, and every pass over them
+costs a sort on SQLite or a hash on PostgreSQL): redemptions into their sums per campaign, merchant
+and city hour; vouchers into their claims and expiries per campaign and city hour; the residents'
+index into one row per resident's set of campaigns. Those go into temporary tables of a few
+thousand rows, from which every aggregate is summed.
+
 Days and hours are the city's: PostgreSQL converts with the zone itself; SQLite, which has no time
 zones, adds the zone's UTC offset (fixed for every Chinese city — a zone with daylight saving would
 need PostgreSQL for exact hour-of-day figures around the change).
@@ -13,9 +19,10 @@ from __future__ import annotations
 
 import datetime as dt
 
-from sqlalchemy import Date, Integer, case, cast, delete, extract, func, insert, literal, select, union_all
+from sqlalchemy import (BigInteger, Column, Date, Integer, MetaData, String, Table, Text, and_, case, cast, delete,
+                        distinct, exists, extract, func, insert, literal, literal_column, or_, select, union_all, update)
 
-from campaigns.models import Campaign, CampaignMeasure, CampaignStatus
+from campaigns.models import Campaign, CampaignMeasure, CampaignStatus, Tier
 
 from ..clock import city_zone
 from ..database import write_transaction
@@ -27,26 +34,87 @@ from .models import TallyCampaign, TallyDay, TallyHour, TallyMeasure, TallyMerch
 _v = Voucher.__table__
 _r = Redemption.__table__
 
+# The passes' results, private to the tally's transaction (dropped before it commits).
+_work = MetaData()
+_sales = Table("tally_sales", _work, Column("campaign_id", String(26)), Column("merchant_id", String(26)),
+               Column("day", Date), Column("hour", Integer), Column("redeemed", Integer), Column("refunded", Integer),
+               Column("subsidy_cents", BigInteger), Column("bill_cents", BigInteger), prefixes=["TEMPORARY"])
+_claims = Table("tally_claims", _work, Column("campaign_id", String(26)), Column("claimed_day", Date),
+                Column("claimed_hour", Integer), Column("expired_day", Date), Column("claimed", Integer),
+                Column("expired", Integer), Column("revoked", Integer), prefixes=["TEMPORARY"])
+_fresh_days = Table("tally_fresh_merchant_days", _work, Column("campaign_id", String(26), primary_key=True),
+                    Column("merchant_id", String(26), primary_key=True), Column("day", Date, primary_key=True),
+                    Column("redeemed", Integer),
+                    Column("refunded", Integer), Column("subsidy_cents", BigInteger), Column("bill_cents", BigInteger),
+                    prefixes=["TEMPORARY"])
+# One row per set of campaigns some residents claimed in: the campaign ids joined by commas.
+_profiles = Table("tally_profiles", _work, Column("campaigns", Text), Column("residents", Integer),
+                  prefixes=["TEMPORARY"])
+_SEPARATOR = ","
+
 
 class _CityTime:
-    """SQL for "the city's date / hour of this UTC timestamp" in the session's dialect."""
+    """SQL for "the city's date / hour of this UTC timestamp" in the session's dialect.
 
-    def __init__(self, dialect: str, now: dt.datetime):
-        self.dialect = dialect
+    PostgreSQL converts in the session's time zone, which the tally sets to the city's. SQLite has
+    no time zones: it shifts the epoch seconds by the zone's offset, and groups by the city hour a
+    timestamp falls in as a number (its *slot*), since it groups by sorting and sorts integers far
+    faster than strings; the day and the hour are then taken from the slot once per group.
+    """
+
+    def __init__(self, dialect, now: dt.datetime):
+        self.postgres = dialect.name == "postgresql"
         zone = city_zone()
         self.zone = zone.key
         offset = now.astimezone(zone).utcoffset() or dt.timedelta(0)
-        self.modifier = f"{int(offset.total_seconds() // 60):+d} minutes"
+        self.offset_seconds = int(offset.total_seconds())
+        self.modifier = f"{self.offset_seconds // 60:+d} minutes"
+        # unixepoch() came with SQLite 3.38; strftime('%s') is its slower equivalent.
+        self.unixepoch = not self.postgres and dialect.server_version_info >= (3, 38)
+
+    def begin(self) -> None:
+        """Settings of the tally's transaction (PostgreSQL; they end with it)."""
+        if not self.postgres:
+            return
+        # JIT compiling costs these statements more than it saves them; the planner expects a group
+        # per row from the passes and, with the default work_mem, would sort instead of hashing.
+        for name, value in (("TimeZone", self.zone), ("jit", "off"), ("work_mem", "256MB")):
+            db.session.execute(select(func.set_config(name, value, True)))
 
     def date(self, column):
-        if self.dialect == "postgresql":
-            return cast(func.timezone(self.zone, column), Date)
+        if self.postgres:
+            return cast(column, Date)
         return func.date(column, self.modifier)
 
     def hour(self, column):
-        if self.dialect == "postgresql":
-            return cast(extract("hour", func.timezone(self.zone, column)), Integer)
-        return cast(func.strftime("%H", column, self.modifier), Integer)
+        return cast(extract("hour", column), Integer)
+
+    def slot(self, column):
+        if self.postgres:
+            return func.date_trunc(literal_column("'hour'"), column)
+        seconds = func.unixepoch(column) if self.unixepoch else cast(func.strftime("%s", column), Integer)
+        return (seconds + literal(self.offset_seconds)) // 3600
+
+    def date_of_slot(self, slot):
+        if self.postgres:
+            return cast(slot, Date)
+        return func.date(slot * 3600, "unixepoch")
+
+    def hour_of_slot(self, slot):
+        if self.postgres:
+            return self.hour(slot)
+        return slot % 24
+
+    def contains(self, ids, one_id):
+        """Whether the comma-joined ``ids`` hold ``one_id``."""
+        haystack = literal(_SEPARATOR) + ids + literal(_SEPARATOR)
+        needle = literal(_SEPARATOR) + one_id + literal(_SEPARATOR)
+        return (func.strpos(haystack, needle) if self.postgres else func.instr(haystack, needle)) > 0
+
+    def joined_ids(self, column):
+        if self.postgres:
+            return func.string_agg(distinct(column), literal_column(f"'{_SEPARATOR}'"))
+        return func.group_concat(distinct(column))  # SQLite joins DISTINCT values with commas
 
 
 def _when(condition, value=1):
@@ -54,100 +122,186 @@ def _when(condition, value=1):
 
 
 def tally(now: dt.datetime) -> dict[str, int]:
-    """Rebuild every aggregate; returns how many campaigns and redemption rows were tallied."""
+    """Rebuild every aggregate; returns how many campaigns and merchant-day rows were tallied."""
     with write_transaction():
-        city = _CityTime(db.session.get_bind().dialect.name, now)
-        for model in (TallyMeasure, TallyCampaign, TallyHour, TallyDay, TallyMerchantDay):
+        city = _CityTime(db.session.get_bind().dialect, now)
+        city.begin()
+        connection = db.session.connection()
+        for table in _work.sorted_tables:
+            table.create(connection)
+        for model in (TallyMeasure, TallyCampaign, TallyHour, TallyDay):
             db.session.execute(delete(model))
-        _tally_merchant_days(city)
-        _tally_days(city)
-        _tally_hours(city)
-        campaigns = _tally_campaigns(now)
-        _tally_measures(now)
+        _pass_over_redemptions(city)
+        _pass_over_vouchers(city)
+        _pass_over_residents(city)
+        _tally_merchant_days()
+        _tally_days()
+        _tally_hours()
+        campaigns = _tally_campaigns(city, now)
+        _tally_measures(city, now)
+        for table in reversed(_work.sorted_tables):
+            table.drop(connection)
         rows = db.session.scalar(select(func.count()).select_from(TallyMerchantDay))
     return {"campaigns": campaigns, "merchant_days": rows}
 
 
-def _tally_merchant_days(city: _CityTime) -> None:
-    in_force = _r.c.refunded_at.is_(None)
-    day = city.date(_r.c.redeemed_at)
-    query = (select(_r.c.campaign_id, _r.c.merchant_id, day.label("day"),
-                    func.sum(_when(in_force)), func.sum(_when(~in_force)),
-                    func.sum(_when(in_force, _r.c.discount_cents)), func.sum(_when(in_force, _r.c.bill_cents)))
-             .group_by(_r.c.campaign_id, _r.c.merchant_id, day))
-    db.session.execute(insert(TallyMerchantDay).from_select(
-        ["campaign_id", "merchant_id", "day", "redeemed", "refunded", "subsidy_cents", "bill_cents"], query))
+def _pass_over_redemptions(city: _CityTime) -> None:
+    """Redemptions summed into ``tally_sales``: rows with a merchant and a day are summed into the
+    merchant days, rows with an hour into the hours. PostgreSQL hashes two passes, one per merchant
+    and day and one per hour, for less than one pass into groups per merchant and hour; SQLite makes
+    one pass into groups per merchant and hour slot, whose rows have both."""
+    columns = ["campaign_id", "merchant_id", "day", "hour", "redeemed", "refunded", "subsidy_cents", "bill_cents"]
+    if city.postgres:
+        day, hour = city.date(_r.c.redeemed_at), city.hour(_r.c.redeemed_at)
+        by_day = (select(_r.c.campaign_id, _r.c.merchant_id, day, literal(None, Integer), *_sums(_r))
+                  .group_by(_r.c.campaign_id, _r.c.merchant_id, day))
+        by_hour = (select(_r.c.campaign_id, literal(None, String), literal(None, Date), hour, *_sums(_r))
+                   .group_by(_r.c.campaign_id, hour))
+        for query in (by_day, by_hour):
+            db.session.execute(insert(_sales).from_select(columns, query))
+        return
+    rows = select(_r, city.slot(_r.c.redeemed_at).label("slot")).subquery()
+    query = (select(rows.c.campaign_id, rows.c.merchant_id, city.date_of_slot(rows.c.slot),
+                    city.hour_of_slot(rows.c.slot), *_sums(rows))
+             .group_by(rows.c.slot, rows.c.campaign_id, rows.c.merchant_id))
+    db.session.execute(insert(_sales).from_select(columns, query))
 
 
-def _tally_days(city: _CityTime) -> None:
-    claims = select(_v.c.campaign_id, city.date(_v.c.claimed_at).label("day"), literal(1).label("claimed"),
-                    literal(0).label("expired")).where(_v.c.claimed_at.is_not(None))
-    expiries = select(_v.c.campaign_id, city.date(_v.c.expired_at).label("day"), literal(0).label("claimed"),
-                      literal(1).label("expired")).where(_v.c.status == VoucherStatus.expired.value)
+def _sums(redemptions) -> tuple:
+    """Redeemed (in force), refunded, subsidy and bill sums of ``redemptions`` rows."""
+    in_force = redemptions.c.refunded_at.is_(None)
+    return (func.sum(_when(in_force)), func.sum(_when(~in_force)),
+            func.sum(_when(in_force, redemptions.c.discount_cents)), func.sum(_when(in_force, redemptions.c.bill_cents)))
+
+
+def _pass_over_vouchers(city: _CityTime) -> None:
+    """Claims summed per campaign and city hour, and expired and revoked vouchers per campaign and
+    city day of the expiry, into ``tally_claims``. Only the claims need a pass over every voucher;
+    the others are found through the (tier, status) index."""
+    columns = ["campaign_id", "claimed_day", "claimed_hour", "expired_day", "claimed", "expired", "revoked"]
+    claims = select(_v.c.campaign_id, city.slot(_v.c.claimed_at).label("slot")).where(
+        _v.c.claimed_at.is_not(None)).subquery()
+    db.session.execute(insert(_claims).from_select(columns, (
+        select(claims.c.campaign_id, city.date_of_slot(claims.c.slot), city.hour_of_slot(claims.c.slot),
+               literal(None, Date), func.count(), literal(0), literal(0))
+        .group_by(claims.c.slot, claims.c.campaign_id))))
+    status = _v.c.status
+    expired_day = city.date(_v.c.expired_at)
+    db.session.execute(insert(_claims).from_select(columns, (
+        select(_v.c.campaign_id, literal(None, Date), literal(None, Integer), expired_day, literal(0),
+               func.sum(_when(status == VoucherStatus.expired.value)),
+               func.sum(_when(status == VoucherStatus.revoked.value)))
+        .where(status.in_([VoucherStatus.expired.value, VoucherStatus.revoked.value]),
+               _v.c.tier_id.in_(select(Tier.id)))  # always true: it lets the index lead
+        .group_by(_v.c.campaign_id, expired_day))))
+
+
+def _pass_over_residents(city: _CityTime) -> None:
+    # A voucher has a resident exactly when it has been claimed (the claim sets both in one UPDATE),
+    # so the residents' index alone answers, without reading the vouchers themselves.
+    per_resident = (select(city.joined_ids(_v.c.campaign_id).label("campaigns"))
+                    .where(_v.c.resident_id.is_not(None)).group_by(_v.c.resident_id).subquery())
+    query = select(per_resident.c.campaigns, func.count()).group_by(per_resident.c.campaigns)
+    db.session.execute(insert(_profiles).from_select(["campaigns", "residents"], query))
+
+
+def _tally_merchant_days() -> None:
+    """Sum the merchant days, then write only what changed: a day's figures rarely change once it is
+    over, and rewriting tens of thousands of unchanged rows (their indexes and foreign-key checks)
+    would cost more than computing them."""
+    s, fresh = _sales.c, _fresh_days.c
+    figures = ("redeemed", "refunded", "subsidy_cents", "bill_cents")
+    db.session.execute(insert(_fresh_days).from_select(
+        ["campaign_id", "merchant_id", "day", *figures],
+        select(s.campaign_id, s.merchant_id, s.day, *(func.sum(s[f]) for f in figures))
+        .where(s.merchant_id.is_not(None)).group_by(s.campaign_id, s.merchant_id, s.day)))
+    t = TallyMerchantDay.__table__
+    same_day = and_(fresh.campaign_id == t.c.campaign_id, fresh.merchant_id == t.c.merchant_id, fresh.day == t.c.day)
+    db.session.execute(delete(t).where(~exists().where(same_day)))
+    db.session.execute(update(t).where(same_day, or_(*(t.c[f] != fresh[f] for f in figures)))
+                       .values({f: fresh[f] for f in figures}))
+    db.session.execute(insert(t).from_select(
+        ["campaign_id", "merchant_id", "day", *figures],
+        select(_fresh_days).where(~exists().where(same_day))))
+
+
+def _tally_days() -> None:
+    c = _claims.c
+    claims = (select(c.campaign_id, c.claimed_day.label("day"), c.claimed.label("claimed"), literal(0).label("expired"))
+              .where(c.claimed_day.is_not(None)))
+    expiries = (select(c.campaign_id, c.expired_day.label("day"), literal(0).label("claimed"),
+                       c.expired.label("expired")).where(c.expired > 0))
     events = union_all(claims, expiries).subquery()
     query = (select(events.c.campaign_id, events.c.day, func.sum(events.c.claimed), func.sum(events.c.expired))
              .group_by(events.c.campaign_id, events.c.day))
-    db.session.execute(insert(TallyDay).from_select(["campaign_id", "day", "claimed", "expired"], query))
+    db.session.execute(insert(TallyDay.__table__).from_select(["campaign_id", "day", "claimed", "expired"], query))
 
 
-def _tally_hours(city: _CityTime) -> None:
-    in_force = _r.c.refunded_at.is_(None)
-    claims = select(_v.c.campaign_id, city.hour(_v.c.claimed_at).label("hour"), literal(1).label("claimed"),
-                    literal(0).label("redeemed"), literal(0).label("subsidy"), literal(0).label("bill")
-                    ).where(_v.c.claimed_at.is_not(None))
-    redemptions = select(_r.c.campaign_id, city.hour(_r.c.redeemed_at).label("hour"), literal(0).label("claimed"),
-                         _when(in_force).label("redeemed"), _when(in_force, _r.c.discount_cents).label("subsidy"),
-                         _when(in_force, _r.c.bill_cents).label("bill"))
-    events = union_all(claims, redemptions).subquery()
+def _tally_hours() -> None:
+    c, s = _claims.c, _sales.c
+    zero = literal(0)
+    claims = (select(c.campaign_id, c.claimed_hour.label("hour"), c.claimed.label("claimed"), zero.label("redeemed"),
+                     zero.label("subsidy"), zero.label("bill")).where(c.claimed_hour.is_not(None)))
+    sales = (select(s.campaign_id, s.hour, zero, s.redeemed, s.subsidy_cents, s.bill_cents)
+             .where(s.hour.is_not(None)))
+    events = union_all(claims, sales).subquery()
     query = (select(events.c.campaign_id, events.c.hour, func.sum(events.c.claimed), func.sum(events.c.redeemed),
                     func.sum(events.c.subsidy), func.sum(events.c.bill))
              .group_by(events.c.campaign_id, events.c.hour))
-    db.session.execute(insert(TallyHour).from_select(
+    db.session.execute(insert(TallyHour.__table__).from_select(
         ["campaign_id", "hour", "claimed", "redeemed", "subsidy_cents", "bill_cents"], query))
 
 
-def _tally_campaigns(now: dt.datetime) -> int:
-    status = _v.c.status
-    vouchers = (select(_v.c.campaign_id,
-                       func.count(_v.c.claimed_at).label("claimed"),
-                       func.sum(_when(status == VoucherStatus.expired.value)).label("expired"),
-                       func.sum(_when(status == VoucherStatus.revoked.value)).label("revoked"),
-                       func.count(func.distinct(_v.c.resident_id)).label("residents"))
-                .where(_v.c.claimed_at.is_not(None)).group_by(_v.c.campaign_id).subquery())
+def _tally_campaigns(city: _CityTime, now: dt.datetime) -> int:
+    c = _claims.c
+    # Every expired or revoked voucher had been claimed: the expiry sweep and revocation take claimed
+    # vouchers only, and a refund expires a used one.
+    vouchers = (select(c.campaign_id, func.sum(c.claimed).label("claimed"), func.sum(c.expired).label("expired"),
+                       func.sum(c.revoked).label("revoked"))
+                .group_by(c.campaign_id).subquery())
     t = TallyMerchantDay.__table__
     redemptions = (select(t.c.campaign_id, func.sum(t.c.redeemed).label("redeemed"),
                           func.sum(t.c.refunded).label("refunded"), func.sum(t.c.subsidy_cents).label("subsidy"),
                           func.sum(t.c.bill_cents).label("bill"),
                           func.count(func.distinct(case((t.c.redeemed > 0, t.c.merchant_id)))).label("merchants"))
                    .group_by(t.c.campaign_id).subquery())
-    c = Campaign.__table__
+    campaign = Campaign.__table__
+    p = _profiles.c
+    residents = (select(campaign.c.id.label("campaign_id"), func.sum(p.residents).label("residents"))
+                 .select_from(campaign.join(_profiles, city.contains(p.campaigns, campaign.c.id)))
+                 .group_by(campaign.c.id).subquery())
     zero = literal(0)
-    query = (select(c.c.id, func.coalesce(vouchers.c.claimed, zero), func.coalesce(redemptions.c.redeemed, zero),
-                    func.coalesce(vouchers.c.expired, zero), func.coalesce(vouchers.c.revoked, zero),
-                    func.coalesce(redemptions.c.refunded, zero), func.coalesce(redemptions.c.subsidy, zero),
-                    func.coalesce(redemptions.c.bill, zero), func.coalesce(redemptions.c.merchants, zero),
-                    func.coalesce(vouchers.c.residents, zero), literal(now, TallyCampaign.tallied_at.type))
-             .select_from(c.outerjoin(vouchers, vouchers.c.campaign_id == c.c.id)
-                          .outerjoin(redemptions, redemptions.c.campaign_id == c.c.id))
-             .where(c.c.status != CampaignStatus.draft.value))
-    return db.session.execute(insert(TallyCampaign).from_select(
+    query = (select(campaign.c.id, func.coalesce(vouchers.c.claimed, zero),
+                    func.coalesce(redemptions.c.redeemed, zero), func.coalesce(vouchers.c.expired, zero),
+                    func.coalesce(vouchers.c.revoked, zero), func.coalesce(redemptions.c.refunded, zero),
+                    func.coalesce(redemptions.c.subsidy, zero), func.coalesce(redemptions.c.bill, zero),
+                    func.coalesce(redemptions.c.merchants, zero), func.coalesce(residents.c.residents, zero),
+                    literal(now, TallyCampaign.tallied_at.type))
+             .select_from(campaign.outerjoin(vouchers, vouchers.c.campaign_id == campaign.c.id)
+                          .outerjoin(redemptions, redemptions.c.campaign_id == campaign.c.id)
+                          .outerjoin(residents, residents.c.campaign_id == campaign.c.id))
+             .where(campaign.c.status != CampaignStatus.draft.value))
+    return db.session.execute(insert(TallyCampaign.__table__).from_select(
         ["campaign_id", "claimed", "redeemed", "expired", "revoked", "refunded", "subsidy_cents", "bill_cents",
          "merchants", "residents", "tallied_at"], query)).rowcount
 
 
-def _tally_measures(now: dt.datetime) -> None:
+def _tally_measures(city: _CityTime, now: dt.datetime) -> None:
     cm = CampaignMeasure.__table__
     t = TallyMerchantDay.__table__
     merchants = (select(cm.c.measure_code, func.count(func.distinct(t.c.merchant_id)).label("merchants"))
                  .select_from(t.join(cm, cm.c.campaign_id == t.c.campaign_id)).where(t.c.redeemed > 0)
                  .group_by(cm.c.measure_code).subquery())
-    residents = (select(cm.c.measure_code, func.count(func.distinct(_v.c.resident_id)).label("residents"))
-                 .select_from(_v.join(cm, cm.c.campaign_id == _v.c.campaign_id)).where(_v.c.claimed_at.is_not(None))
-                 .group_by(cm.c.measure_code).subquery())
+    # A resident counts once for a measure however many of its campaigns they claimed in.
+    p = _profiles.c
+    reached = (select(cm.c.measure_code, p.campaigns, p.residents)
+               .select_from(_profiles.join(cm, city.contains(p.campaigns, cm.c.campaign_id))).distinct().subquery())
+    residents = (select(reached.c.measure_code, func.sum(reached.c.residents).label("residents"))
+                 .group_by(reached.c.measure_code).subquery())
     codes = select(cm.c.measure_code).distinct().subquery()
     query = (select(codes.c.measure_code, func.coalesce(merchants.c.merchants, 0),
                     func.coalesce(residents.c.residents, 0), literal(now, TallyMeasure.tallied_at.type))
              .select_from(codes.outerjoin(merchants, merchants.c.measure_code == codes.c.measure_code)
                           .outerjoin(residents, residents.c.measure_code == codes.c.measure_code)))
-    db.session.execute(insert(TallyMeasure).from_select(["measure_code", "merchants", "residents", "tallied_at"],
-                                                        query))
+    db.session.execute(insert(TallyMeasure.__table__).from_select(
+        ["measure_code", "merchants", "residents", "tallied_at"], query))

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import datetime as dt
 
-from sqlalchemy import insert, update
+from sqlalchemy import insert, text, update
 
 from campaigns.models import Campaign
 
@@ -40,6 +40,18 @@ def mint_campaign(campaign: Campaign, now: dt.datetime) -> int:
                                    to_account=Account.available, amount_cents=campaign.budget_cents,
                                    kind="fund", at=now))
     return minted
+
+
+def refresh_statistics() -> None:
+    """After minting, tell PostgreSQL's planner how many vouchers there now are (run after the commit).
+
+    A campaign adds thousands of rows at once; until autovacuum's next ANALYZE the planner still
+    believes the table small, and plans the claim's pick as "sort every available voucher" instead
+    of one step along the index — 5 ms instead of 0.1 ms per claim, in the first minutes of a rush.
+    """
+    if db.session.get_bind().dialect.name == "postgresql":
+        db.session.execute(text("ANALYZE vouchers"))
+        db.session.commit()
 
 
 def _insert(rows: list[dict]) -> int:
