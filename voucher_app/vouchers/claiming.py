@@ -237,6 +237,11 @@ def claim_voucher(campaign_id: str, tier_id: str, resident: User, now: dt.dateti
             if stored is not None:
                 return stored.body, stored.status
             raise
+        if memo.is_sold_out(tier_id):  # the cheap refusal: one key lookup at most, no counts
+            stored = replay(resident.id, key, request_hash)
+            if stored is not None:
+                return stored.body, stored.status
+            raise _sold_out(tier_id, now, next_release)
         look = db.session.connection().execute(_LOOK, {
             "p_resident_id": resident.id, "p_campaign_id": campaign_id, "p_round_id": current_round.id,
             "p_key": key}).one()
@@ -244,8 +249,6 @@ def claim_voucher(campaign_id: str, tier_id: str, resident: User, now: dt.dateti
             if look.request_hash != request_hash:
                 raise IdempotencyConflict()
             return look.body, look.status
-        if memo.is_sold_out(tier_id):
-            raise _sold_out(tier_id, now, next_release)
         _refuse_over_limit(facts, look.in_campaign, look.in_round)
         take = _take_in_one_statement if db.session.get_bind().dialect.name == "postgresql" else _take_voucher
         try:
