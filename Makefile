@@ -63,9 +63,11 @@ bench: install
 	@scripts/system-deps.sh wrk
 	$(BIN)/python bench/claim_rush.py
 	$(BIN)/python bench/redeem.py
+	$(BIN)/python bench/tally.py
 	@if [ -n "$$BENCH_DATABASE_URL" ]; then \
 	  $(BIN)/python bench/claim_rush.py --database-url "$$BENCH_DATABASE_URL" && \
-	  $(BIN)/python bench/redeem.py --database-url "$$BENCH_DATABASE_URL"; fi
+	  $(BIN)/python bench/redeem.py --database-url "$$BENCH_DATABASE_URL" && \
+	  $(BIN)/python bench/tally.py --database-url "$$BENCH_DATABASE_URL"; fi
 
 clean:
 	rm -rf $(VENV) instance build *.egg-info

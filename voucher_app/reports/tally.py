@@ -5,11 +5,13 @@ a rebuild is idempotent by nature — running it late, twice or after downtime g
 It is a handful of ``INSERT … SELECT … GROUP BY`` statements that run inside the database (no row
 crosses into Python), in one transaction, so a report never sees half a tally.
 
-Each big table is read once (a month of a city is a million redemptions, and every pass over them
-costs a sort on SQLite or a hash on PostgreSQL): redemptions into their sums per campaign, merchant
-and city hour; vouchers into their claims and expiries per campaign and city hour; the residents'
-index into one row per resident's set of campaigns. Those go into temporary tables of a few
-thousand rows, from which every aggregate is summed.
+A month of a city is a million redemptions and as many vouchers, so each is read as few times as
+possible and every aggregate is summed from what those passes leave in temporary tables: sales per
+campaign, merchant and city hour (SQLite), or per campaign, merchant and day and per campaign and
+hour (PostgreSQL); claims per campaign and city hour; expired and revoked vouchers, found through
+the (tier, status) index; and one row per set of campaigns residents claimed in, read from the
+residents' index alone. Merchant days, by far the most rows, are compared with the last tally's and
+only those that changed are written.
 
 Days and hours are the city's: PostgreSQL converts with the zone itself; SQLite, which has no time
 zones, adds the zone's UTC offset (fixed for every Chinese city — a zone with daylight saving would
@@ -20,7 +22,10 @@ from __future__ import annotations
 import datetime as dt
 
 from sqlalchemy import (BigInteger, Column, Date, Integer, MetaData, String, Table, Text, and_, case, cast, delete,
-                        distinct, exists, extract, func, insert, literal, literal_column, or_, select, union_all, update)
+                        distinct, exists, extract, func, insert, literal, literal_column, or_, select, true, tuple_,
+                        union_all, update)
+from sqlalchemy.dialects.sqlite import insert as sqlite_insert
+from sqlalchemy.sql import Select
 
 from campaigns.models import Campaign, CampaignMeasure, CampaignStatus, Tier
 
@@ -42,24 +47,34 @@ _sales = Table("tally_sales", _work, Column("campaign_id", String(26)), Column("
 _claims = Table("tally_claims", _work, Column("campaign_id", String(26)), Column("claimed_day", Date),
                 Column("claimed_hour", Integer), Column("expired_day", Date), Column("claimed", Integer),
                 Column("expired", Integer), Column("revoked", Integer), prefixes=["TEMPORARY"])
-_fresh_days = Table("tally_fresh_merchant_days", _work, Column("campaign_id", String(26), primary_key=True),
-                    Column("merchant_id", String(26), primary_key=True), Column("day", Date, primary_key=True),
-                    Column("redeemed", Integer),
+_fresh_days = Table("tally_fresh_merchant_days", _work, Column("campaign_id", String(26)),
+                    Column("merchant_id", String(26)), Column("day", Date), Column("redeemed", Integer),
                     Column("refunded", Integer), Column("subsidy_cents", BigInteger), Column("bill_cents", BigInteger),
                     prefixes=["TEMPORARY"])
 # One row per set of campaigns some residents claimed in: the campaign ids joined by commas.
 _profiles = Table("tally_profiles", _work, Column("campaigns", Text), Column("residents", Integer),
                   prefixes=["TEMPORARY"])
+# SQLite only: sums per city hour slot, into which rows are added one by one (see ``_add_up``).
+_sqlite_work = MetaData()
+_slot_sales = Table("tally_slot_sales", _sqlite_work, Column("slot", Integer, primary_key=True, autoincrement=False),
+                    Column("campaign_id", String(26), primary_key=True),
+                    Column("merchant_id", String(26), primary_key=True), Column("redeemed", Integer),
+                    Column("refunded", Integer), Column("subsidy_cents", BigInteger), Column("bill_cents", BigInteger),
+                    prefixes=["TEMPORARY"], sqlite_with_rowid=False)
+_slot_claims = Table("tally_slot_claims", _sqlite_work, Column("slot", Integer, primary_key=True, autoincrement=False),
+                     Column("campaign_id", String(26), primary_key=True), Column("claimed", Integer),
+                     prefixes=["TEMPORARY"], sqlite_with_rowid=False)
 _SEPARATOR = ","
 
 
-class _CityTime:
-    """SQL for "the city's date / hour of this UTC timestamp" in the session's dialect.
+class _Dialect:
+    """The SQL that differs between PostgreSQL and SQLite: the city's date and hour of a UTC
+    timestamp, settings, and lists of ids.
 
     PostgreSQL converts in the session's time zone, which the tally sets to the city's. SQLite has
-    no time zones: it shifts the epoch seconds by the zone's offset, and groups by the city hour a
-    timestamp falls in as a number (its *slot*), since it groups by sorting and sorts integers far
-    faster than strings; the day and the hour are then taken from the slot once per group.
+    no time zones: it shifts the epoch seconds by the zone's offset. Claims and sales are summed per
+    city hour a timestamp falls in (its *slot*; on SQLite a number, cheap to compute and to compare),
+    and the day and the hour of day are taken from the slot once per sum.
     """
 
     def __init__(self, dialect, now: dt.datetime):
@@ -124,105 +139,128 @@ def _when(condition, value=1):
 def tally(now: dt.datetime) -> dict[str, int]:
     """Rebuild every aggregate; returns how many campaigns and merchant-day rows were tallied."""
     with write_transaction():
-        city = _CityTime(db.session.get_bind().dialect, now)
-        city.begin()
+        sql = _Dialect(db.session.get_bind().dialect, now)
+        sql.begin()
         connection = db.session.connection()
-        for table in _work.sorted_tables:
+        work = _work.sorted_tables + ([] if sql.postgres else _sqlite_work.sorted_tables)
+        for table in work:
             table.create(connection)
         for model in (TallyMeasure, TallyCampaign, TallyHour, TallyDay):
             db.session.execute(delete(model))
-        _pass_over_redemptions(city)
-        _pass_over_vouchers(city)
-        _pass_over_residents(city)
-        _tally_merchant_days()
+        day_sums, hour_sums = _pass_over_redemptions(sql)
+        _pass_over_vouchers(sql)
+        _pass_over_residents(sql)
+        _tally_merchant_days(day_sums)
         _tally_days()
-        _tally_hours()
-        campaigns = _tally_campaigns(city, now)
-        _tally_measures(city, now)
-        for table in reversed(_work.sorted_tables):
+        _tally_hours(hour_sums)
+        _tally_campaigns(sql, now)
+        _tally_measures(sql, now)
+        for table in reversed(work):
             table.drop(connection)
+        campaigns = db.session.scalar(select(func.count()).select_from(TallyCampaign))
         rows = db.session.scalar(select(func.count()).select_from(TallyMerchantDay))
     return {"campaigns": campaigns, "merchant_days": rows}
 
 
-def _pass_over_redemptions(city: _CityTime) -> None:
-    """Redemptions summed into ``tally_sales``: rows with a merchant and a day are summed into the
-    merchant days, rows with an hour into the hours. PostgreSQL hashes two passes, one per merchant
-    and day and one per hour, for less than one pass into groups per merchant and hour; SQLite makes
-    one pass into groups per merchant and hour slot, whose rows have both."""
-    columns = ["campaign_id", "merchant_id", "day", "hour", "redeemed", "refunded", "subsidy_cents", "bill_cents"]
-    if city.postgres:
-        day, hour = city.date(_r.c.redeemed_at), city.hour(_r.c.redeemed_at)
-        by_day = (select(_r.c.campaign_id, _r.c.merchant_id, day, literal(None, Integer), *_sums(_r))
+def _pass_over_redemptions(sql: _Dialect) -> tuple[Select, Select]:
+    """Sum the redemptions; returns the sums per campaign, merchant and day, and per campaign and hour.
+
+    PostgreSQL hashes two passes, one per merchant and day and one per hour, for less than one pass
+    into groups per merchant and hour. SQLite adds each redemption into the row of its campaign,
+    merchant and hour slot (redemptions are stored in time order, so each lands next to the last),
+    then sums those rows."""
+    if sql.postgres:
+        day, hour = sql.date(_r.c.redeemed_at), sql.hour(_r.c.redeemed_at)
+        in_force = _r.c.refunded_at.is_(None)
+        sums = (func.sum(_when(in_force)), func.sum(_when(~in_force)), func.sum(_when(in_force, _r.c.discount_cents)),
+                func.sum(_when(in_force, _r.c.bill_cents)))
+        columns = ["campaign_id", "merchant_id", "day", "hour", "redeemed", "refunded", "subsidy_cents", "bill_cents"]
+        by_day = (select(_r.c.campaign_id, _r.c.merchant_id, day, literal(None, Integer), *sums)
                   .group_by(_r.c.campaign_id, _r.c.merchant_id, day))
-        by_hour = (select(_r.c.campaign_id, literal(None, String), literal(None, Date), hour, *_sums(_r))
+        by_hour = (select(_r.c.campaign_id, literal(None, String), literal(None, Date), hour, *sums)
                    .group_by(_r.c.campaign_id, hour))
         for query in (by_day, by_hour):
             db.session.execute(insert(_sales).from_select(columns, query))
-        return
-    rows = select(_r, city.slot(_r.c.redeemed_at).label("slot")).subquery()
-    query = (select(rows.c.campaign_id, rows.c.merchant_id, city.date_of_slot(rows.c.slot),
-                    city.hour_of_slot(rows.c.slot), *_sums(rows))
-             .group_by(rows.c.slot, rows.c.campaign_id, rows.c.merchant_id))
-    db.session.execute(insert(_sales).from_select(columns, query))
+        s = _sales.c
+        return (select(s.campaign_id, s.merchant_id, s.day, s.redeemed, s.refunded, s.subsidy_cents, s.bill_cents)
+                .where(s.merchant_id.is_not(None)),
+                select(s.campaign_id, s.hour, s.redeemed, s.subsidy_cents.label("subsidy"), s.bill_cents.label("bill"))
+                .where(s.hour.is_not(None)))
+    in_force = _r.c.refunded_at.is_(None)
+    _add_up(_slot_sales, select(sql.slot(_r.c.redeemed_at), _r.c.campaign_id, _r.c.merchant_id, _when(in_force),
+                                _when(~in_force), _when(in_force, _r.c.discount_cents),
+                                _when(in_force, _r.c.bill_cents)))
+    s = _slot_sales.c
+    day, hour = s.slot // 24, sql.hour_of_slot(s.slot)
+    return (select(s.campaign_id, s.merchant_id, sql.date_of_slot(func.min(s.slot)), func.sum(s.redeemed),
+                   func.sum(s.refunded), func.sum(s.subsidy_cents), func.sum(s.bill_cents))
+            .group_by(day, s.campaign_id, s.merchant_id),
+            select(s.campaign_id, hour.label("hour"), func.sum(s.redeemed).label("redeemed"),
+                   func.sum(s.subsidy_cents).label("subsidy"), func.sum(s.bill_cents).label("bill"))
+            .group_by(hour, s.campaign_id))
 
 
-def _sums(redemptions) -> tuple:
-    """Redeemed (in force), refunded, subsidy and bill sums of ``redemptions`` rows."""
-    in_force = redemptions.c.refunded_at.is_(None)
-    return (func.sum(_when(in_force)), func.sum(_when(~in_force)),
-            func.sum(_when(in_force, redemptions.c.discount_cents)), func.sum(_when(in_force, redemptions.c.bill_cents)))
+def _add_up(table: Table, rows: Select) -> None:
+    """Insert ``rows`` into a SQLite ``table``, adding each into the row of its primary key if there
+    is one: SQLite groups by sorting every row, which costs more than finding the row to add to."""
+    # SQLite's parser needs a WHERE in the SELECT of an upsert.
+    statement = sqlite_insert(table).from_select([c.name for c in table.c], rows.where(true()))
+    figures = [c.name for c in table.c if not c.primary_key]
+    db.session.execute(statement.on_conflict_do_update(index_elements=list(table.primary_key.columns), set_={
+        f: table.c[f] + statement.excluded[f] for f in figures}))
 
 
-def _pass_over_vouchers(city: _CityTime) -> None:
+def _pass_over_vouchers(sql: _Dialect) -> None:
     """Claims summed per campaign and city hour, and expired and revoked vouchers per campaign and
     city day of the expiry, into ``tally_claims``. Only the claims need a pass over every voucher;
     the others are found through the (tier, status) index."""
     columns = ["campaign_id", "claimed_day", "claimed_hour", "expired_day", "claimed", "expired", "revoked"]
-    claims = select(_v.c.campaign_id, city.slot(_v.c.claimed_at).label("slot")).where(
-        _v.c.claimed_at.is_not(None)).subquery()
+    claimed = _v.c.claimed_at.is_not(None)
+    if sql.postgres:
+        claims = select(_v.c.campaign_id, sql.slot(_v.c.claimed_at).label("slot")).where(claimed).subquery()
+        slot, campaign_id, count = claims.c.slot, claims.c.campaign_id, func.count()
+    else:
+        _add_up(_slot_claims, select(sql.slot(_v.c.claimed_at), _v.c.campaign_id, literal(1)).where(claimed))
+        slot, campaign_id, count = _slot_claims.c.slot, _slot_claims.c.campaign_id, func.sum(_slot_claims.c.claimed)
     db.session.execute(insert(_claims).from_select(columns, (
-        select(claims.c.campaign_id, city.date_of_slot(claims.c.slot), city.hour_of_slot(claims.c.slot),
-               literal(None, Date), func.count(), literal(0), literal(0))
-        .group_by(claims.c.slot, claims.c.campaign_id))))
+        select(campaign_id, sql.date_of_slot(slot), sql.hour_of_slot(slot), literal(None, Date), count, literal(0),
+               literal(0)).group_by(slot, campaign_id))))
     status = _v.c.status
-    expired_day = city.date(_v.c.expired_at)
+    expired_day = sql.date(_v.c.expired_at)
     db.session.execute(insert(_claims).from_select(columns, (
         select(_v.c.campaign_id, literal(None, Date), literal(None, Integer), expired_day, literal(0),
                func.sum(_when(status == VoucherStatus.expired.value)),
                func.sum(_when(status == VoucherStatus.revoked.value)))
         .where(status.in_([VoucherStatus.expired.value, VoucherStatus.revoked.value]),
-               _v.c.tier_id.in_(select(Tier.id)))  # always true: it lets the index lead
+               _v.c.tier_id.in_(select(Tier.id)))  # always true; it leads SQLite to the (tier, status) index
         .group_by(_v.c.campaign_id, expired_day))))
 
 
-def _pass_over_residents(city: _CityTime) -> None:
+def _pass_over_residents(sql: _Dialect) -> None:
     # A voucher has a resident exactly when it has been claimed (the claim sets both in one UPDATE),
     # so the residents' index alone answers, without reading the vouchers themselves.
-    per_resident = (select(city.joined_ids(_v.c.campaign_id).label("campaigns"))
+    per_resident = (select(sql.joined_ids(_v.c.campaign_id).label("campaigns"))
                     .where(_v.c.resident_id.is_not(None)).group_by(_v.c.resident_id).subquery())
     query = select(per_resident.c.campaigns, func.count()).group_by(per_resident.c.campaigns)
     db.session.execute(insert(_profiles).from_select(["campaigns", "residents"], query))
 
 
-def _tally_merchant_days() -> None:
-    """Sum the merchant days, then write only what changed: a day's figures rarely change once it is
-    over, and rewriting tens of thousands of unchanged rows (their indexes and foreign-key checks)
-    would cost more than computing them."""
-    s, fresh = _sales.c, _fresh_days.c
+def _tally_merchant_days(day_sums: Select) -> None:
+    """Write the merchant days that changed: a day's figures rarely change once it is over, and
+    rewriting tens of thousands of unchanged rows (their indexes and foreign-key checks) would cost
+    more than summing them."""
     figures = ("redeemed", "refunded", "subsidy_cents", "bill_cents")
-    db.session.execute(insert(_fresh_days).from_select(
-        ["campaign_id", "merchant_id", "day", *figures],
-        select(s.campaign_id, s.merchant_id, s.day, *(func.sum(s[f]) for f in figures))
-        .where(s.merchant_id.is_not(None)).group_by(s.campaign_id, s.merchant_id, s.day)))
-    t = TallyMerchantDay.__table__
+    db.session.execute(insert(_fresh_days).from_select(["campaign_id", "merchant_id", "day", *figures], day_sums))
+    t, fresh = TallyMerchantDay.__table__, _fresh_days.c
     same_day = and_(fresh.campaign_id == t.c.campaign_id, fresh.merchant_id == t.c.merchant_id, fresh.day == t.c.day)
-    db.session.execute(delete(t).where(~exists().where(same_day)))
+    key = tuple_(t.c.campaign_id, t.c.merchant_id, t.c.day)
+    db.session.execute(delete(t).where(key.not_in(select(fresh.campaign_id, fresh.merchant_id, fresh.day))))
     db.session.execute(update(t).where(same_day, or_(*(t.c[f] != fresh[f] for f in figures)))
                        .values({f: fresh[f] for f in figures}))
-    db.session.execute(insert(t).from_select(
-        ["campaign_id", "merchant_id", "day", *figures],
-        select(_fresh_days).where(~exists().where(same_day))))
+    # What is left is new. (An INSERT … WHERE NOT EXISTS would read the table while writing it: on a
+    # first tally PostgreSQL plans for an empty table and scans it once per new row, seconds for a month.)
+    db.session.execute(delete(_fresh_days).where(exists().where(same_day)))
+    db.session.execute(insert(t).from_select(["campaign_id", "merchant_id", "day", *figures], select(_fresh_days)))
 
 
 def _tally_days() -> None:
@@ -237,14 +275,14 @@ def _tally_days() -> None:
     db.session.execute(insert(TallyDay.__table__).from_select(["campaign_id", "day", "claimed", "expired"], query))
 
 
-def _tally_hours() -> None:
-    c, s = _claims.c, _sales.c
+def _tally_hours(hour_sums: Select) -> None:
+    c = _claims.c
     zero = literal(0)
     claims = (select(c.campaign_id, c.claimed_hour.label("hour"), c.claimed.label("claimed"), zero.label("redeemed"),
                      zero.label("subsidy"), zero.label("bill")).where(c.claimed_hour.is_not(None)))
-    sales = (select(s.campaign_id, s.hour, zero, s.redeemed, s.subsidy_cents, s.bill_cents)
-             .where(s.hour.is_not(None)))
-    events = union_all(claims, sales).subquery()
+    sales = hour_sums.subquery()
+    events = union_all(claims, select(sales.c.campaign_id, sales.c.hour, zero, sales.c.redeemed, sales.c.subsidy,
+                                      sales.c.bill)).subquery()
     query = (select(events.c.campaign_id, events.c.hour, func.sum(events.c.claimed), func.sum(events.c.redeemed),
                     func.sum(events.c.subsidy), func.sum(events.c.bill))
              .group_by(events.c.campaign_id, events.c.hour))
@@ -252,7 +290,7 @@ def _tally_hours() -> None:
         ["campaign_id", "hour", "claimed", "redeemed", "subsidy_cents", "bill_cents"], query))
 
 
-def _tally_campaigns(city: _CityTime, now: dt.datetime) -> int:
+def _tally_campaigns(sql: _Dialect, now: dt.datetime) -> None:
     c = _claims.c
     # Every expired or revoked voucher had been claimed: the expiry sweep and revocation take claimed
     # vouchers only, and a refund expires a used one.
@@ -268,7 +306,7 @@ def _tally_campaigns(city: _CityTime, now: dt.datetime) -> int:
     campaign = Campaign.__table__
     p = _profiles.c
     residents = (select(campaign.c.id.label("campaign_id"), func.sum(p.residents).label("residents"))
-                 .select_from(campaign.join(_profiles, city.contains(p.campaigns, campaign.c.id)))
+                 .select_from(campaign.join(_profiles, sql.contains(p.campaigns, campaign.c.id)))
                  .group_by(campaign.c.id).subquery())
     zero = literal(0)
     query = (select(campaign.c.id, func.coalesce(vouchers.c.claimed, zero),
@@ -281,12 +319,12 @@ def _tally_campaigns(city: _CityTime, now: dt.datetime) -> int:
                           .outerjoin(redemptions, redemptions.c.campaign_id == campaign.c.id)
                           .outerjoin(residents, residents.c.campaign_id == campaign.c.id))
              .where(campaign.c.status != CampaignStatus.draft.value))
-    return db.session.execute(insert(TallyCampaign.__table__).from_select(
+    db.session.execute(insert(TallyCampaign.__table__).from_select(
         ["campaign_id", "claimed", "redeemed", "expired", "revoked", "refunded", "subsidy_cents", "bill_cents",
-         "merchants", "residents", "tallied_at"], query)).rowcount
+         "merchants", "residents", "tallied_at"], query))
 
 
-def _tally_measures(city: _CityTime, now: dt.datetime) -> None:
+def _tally_measures(sql: _Dialect, now: dt.datetime) -> None:
     cm = CampaignMeasure.__table__
     t = TallyMerchantDay.__table__
     merchants = (select(cm.c.measure_code, func.count(func.distinct(t.c.merchant_id)).label("merchants"))
@@ -295,7 +333,7 @@ def _tally_measures(city: _CityTime, now: dt.datetime) -> None:
     # A resident counts once for a measure however many of its campaigns they claimed in.
     p = _profiles.c
     reached = (select(cm.c.measure_code, p.campaigns, p.residents)
-               .select_from(_profiles.join(cm, city.contains(p.campaigns, cm.c.campaign_id))).distinct().subquery())
+               .select_from(_profiles.join(cm, sql.contains(p.campaigns, cm.c.campaign_id))).distinct().subquery())
     residents = (select(reached.c.measure_code, func.sum(reached.c.residents).label("residents"))
                  .group_by(reached.c.measure_code).subquery())
     codes = select(cm.c.measure_code).distinct().subquery()
