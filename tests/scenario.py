@@ -87,3 +87,23 @@ class World:
         refund(returned["id"], None, self.cashier_b, self.clock.now())
         self.clock.set(at(12, 3, 20))
         self.redeem(v2, self.cashier_a, 15_000)
+
+
+def tallied_world(clock) -> World:
+    """The world played, with one refusal at the till (the unused voucher, too late: ``voucher_expired``),
+    and every job run at 03:00 on 12-09: what ``test_reports.py`` works out by hand."""
+    from voucher_app.errors import DomainError
+    from voucher_app.scheduler.runs import run_due
+
+    world = World(clock)
+    world.play()
+    clock.set(at(12, 8, 21, 30))
+    try:
+        world.redeem(world.v4, world.cashier_b, 20_000)
+    except DomainError as refusal:
+        assert refusal.code == "voucher_expired"
+    else:
+        raise AssertionError("a voucher past its expiry was redeemed")
+    clock.set(at(12, 9, 3))
+    run_due(clock.now())
+    return world

@@ -12,13 +12,11 @@ import pytest
 from openpyxl import load_workbook
 
 from voucher_app.accounts.models import Role
-from voucher_app.errors import DomainError
 from voucher_app.reports.charts import WIDTH, Series, horizontal_bars, nice_scale, vertical_bars
-from voucher_app.scheduler.runs import run_due
 from voucher_app.vouchers.claiming import memo
 
 from builders import PASSWORD, make_account, make_staff, next_phone
-from scenario import World, at, make_resident
+from scenario import World, at, make_resident, tallied_world
 from test_pages import sign_in_resident, sign_in_staff, text
 
 SVG = "{http://www.w3.org/2000/svg}"
@@ -43,14 +41,7 @@ def _fresh_memo():
 @pytest.fixture
 def world(city, clock) -> World:
     """The world of ``test_reports.py``, played, with one refusal, and tallied at 12-09 03:00."""
-    w = World(clock)
-    w.play()
-    clock.set(at(12, 8, 21, 30))
-    with pytest.raises(DomainError):  # too late for the unused voucher: refused as voucher_expired
-        w.redeem(w.v4, w.cashier_b, 20_000)
-    clock.set(at(12, 9, 3))
-    run_due(clock.now())
-    return w
+    return tallied_world(clock)
 
 
 @pytest.fixture

@@ -5,12 +5,11 @@ from __future__ import annotations
 import pytest
 
 from voucher_app.accounts.models import Role
-from voucher_app.errors import DomainError
 from voucher_app.scheduler.runs import run_due
 from voucher_app.vouchers.claiming import memo
 
 from builders import make_account, make_staff, token_for
-from scenario import World, at
+from scenario import World, at, tallied_world
 
 ZERO = {"redeemed": 0, "refunded": 0, "subsidy_cents": 0, "bill_cents": 0, "merchants": 0, "leverage": None}
 
@@ -22,15 +21,7 @@ def _fresh_memo():
 
 @pytest.fixture
 def world(city, clock) -> World:
-    w = World(clock)
-    w.play()
-    clock.set(at(12, 4, 12))
-    clock.set(at(12, 8, 21, 30))
-    with pytest.raises(DomainError):  # one refusal, counted by its code: the unused voucher, too late
-        w.redeem(w.v4, w.cashier_b, 20_000)
-    clock.set(at(12, 9, 3))
-    run_due(clock.now())
-    return w
+    return tallied_world(clock)
 
 
 @pytest.fixture

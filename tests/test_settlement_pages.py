@@ -17,27 +17,13 @@ from voucher_app.accounts.models import Role
 from voucher_app.extensions import db
 
 from builders import PASSWORD, make_account
-from scenario import World
 from test_pages import sign_in_staff, text
-from test_settlements_api import owner_of, settle
+from test_settlements_api import owner_of, settle, settled, world  # noqa: F401  (fixtures)
 
 
 @pytest.fixture
 def app_overrides() -> dict:
     return {"WTF_CSRF_ENABLED": True}
-
-
-@pytest.fixture
-def world(city, clock) -> World:
-    world = World(clock)
-    world.play()
-    return world
-
-
-@pytest.fixture
-def settled(world, clock) -> World:
-    settle(clock)
-    return world
 
 
 def sign_in(client, user) -> None:
