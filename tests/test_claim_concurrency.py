@@ -15,6 +15,7 @@ from sqlalchemy import func, select
 from voucher_app.accounts.models import Role
 from voucher_app.extensions import db
 from voucher_app.ledger.models import Account, LedgerEntry
+from voucher_app.ledger.service import check_ledger
 from voucher_app.vouchers.models import Voucher, VoucherStatus
 
 from builders import PASSWORD, make_staff, next_phone
@@ -95,6 +96,7 @@ def test_a_rush_never_oversells(http):
     assert reserved_cents(campaign["id"]) == sum(v.discount_cents for v in vouchers) == Q * 2_000
     _, after, _ = http.get(f"/api/v1/campaigns/{campaign['id']}")
     assert (after["tiers"][0]["claimed"], after["tiers"][0]["remaining"]) == (Q, 0)
+    assert check_ledger()[1] == []  # the books balance after the rush: budget = available + reserved + …
 
 
 def test_one_resident_firing_twenty_claims_gets_no_more_than_the_limit(http):
@@ -107,6 +109,7 @@ def test_one_resident_firing_twenty_claims_gets_no_more_than_the_limit(http):
     assert all(body["code"] == "limit_reached" for status, body in results if status != 201)
     vouchers = claimed_vouchers(campaign["id"])
     assert len(vouchers) == 2 and reserved_cents(campaign["id"]) == 2 * 2_000
+    assert check_ledger()[1] == []
 
 
 def test_the_same_key_in_parallel_claims_once(http):

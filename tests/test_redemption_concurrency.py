@@ -11,6 +11,7 @@ from merchants.models import Enrolment, EnrolmentStatus, MerchantStatus
 from voucher_app.accounts.models import Role
 from voucher_app.extensions import db
 from voucher_app.ledger.models import Account, LedgerEntry
+from voucher_app.ledger.service import check_ledger
 from voucher_app.redemptions.models import Redemption
 
 from builders import PASSWORD, make_account, make_merchant, next_phone
@@ -49,3 +50,4 @@ def test_twenty_parallel_scans_redeem_once(http, clock):  # noqa: F811
     payable = db.session.scalar(select(func.count()).select_from(LedgerEntry).where(
         LedgerEntry.voucher_id == voucher["id"], LedgerEntry.to_account == Account.payable))
     assert payable == 1
+    assert check_ledger()[1] == []  # and the campaign's books balance
