@@ -13,7 +13,7 @@ from voucher_app.accounts.models import Role
 from voucher_app.extensions import db
 from voucher_app.ledger.models import Account, LedgerEntry
 from voucher_app.redemptions.models import RedemptionAttempt
-from voucher_app.redemptions.service import refusals_by_code
+from voucher_app.reports.service import refusals_by_code
 from voucher_app.vouchers.claiming import memo
 from voucher_app.vouchers.tokens import typed_code
 
@@ -226,7 +226,8 @@ def test_every_attempt_is_recorded_and_counted_by_code(client, shop):
     redeem(client, shop["cashier"], token)
     outcomes = sorted(db.session.scalars(select(RedemptionAttempt.outcome)))
     assert outcomes == ["already_redeemed", "below_threshold", "ok"]
-    assert refusals_by_code(shop["campaign"]["id"]) == {"already_redeemed": 1, "below_threshold": 1}
+    assert refusals_by_code(shop["campaign"]["id"]) == [{"code": "already_redeemed", "count": 1},
+                                                        {"code": "below_threshold", "count": 1}]
 
 
 # Refunds ----------------------------------------------------------------------------------------------

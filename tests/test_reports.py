@@ -90,11 +90,12 @@ def test_the_measures_report_sums_each_measures_campaigns(client, world, viewer)
     totals = report["totals"]  # each campaign once, though it funds two measures
     assert (totals["campaigns"], totals["subsidy_cents"], totals["bill_cents"]) == (1, 7_000, 32_800)
     retail = next(t for t in report["plan_targets"] if t["metric"] == "retail_sales_total")
-    assert retail["value_cents"] == 32_800 and retail["progress"] == round(32_800 / 5_000_000_000_000, 6)
+    assert retail["value_cents"] == 32_800 and retail["progress"] == 32_800 / 5_000_000_000_000
 
 
 def test_one_measure_with_its_campaigns_and_breakdowns(client, world, viewer):
     report = client.get("/api/v1/reports/measures/M12", headers=viewer).get_json()
+    assert report["tallied_at"].startswith("2026-12-09T03:00:00")
     assert [(c["name"], c["subsidy_cents"]) for c in report["campaign_list"]] == [(world.c.name, 7_000)]
     assert sum(d["subsidy_cents"] for d in report["by_district"]) == 7_000
     assert client.get("/api/v1/reports/measures/M99", headers=viewer).get_json()["code"] == "not_found"

@@ -26,7 +26,7 @@ import re
 
 from flask import current_app
 from flask_babel import gettext as _
-from sqlalchemy import and_, bindparam, func, insert, select, update
+from sqlalchemy import and_, bindparam, insert, select, update
 from sqlalchemy.exc import IntegrityError
 
 from campaigns.lifecycle import effective_status
@@ -308,10 +308,3 @@ def shop_redemptions(actor: User, day: dt.date) -> list[Redemption]:
                                       Redemption.redeemed_at < start + dt.timedelta(days=1)))
         .order_by(Redemption.redeemed_at.desc())))
 
-
-def refusals_by_code(campaign_id: str | None = None) -> dict[str, int]:
-    """How many redemption attempts ended with each refusal code (the bureau's view)."""
-    query = select(RedemptionAttempt.outcome, func.count()).where(RedemptionAttempt.outcome != "ok")
-    if campaign_id:
-        query = query.where(RedemptionAttempt.campaign_id == campaign_id)
-    return dict(db.session.execute(query.group_by(RedemptionAttempt.outcome)).all())

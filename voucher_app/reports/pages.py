@@ -63,10 +63,8 @@ def measure_page(code: str):
     """One measure: the sum of its campaigns, each campaign, and where, when and in which trades."""
     at = now()
     report = service.measure_report(code, at)
-    # The measure report does not say when its figures were counted; the measures report does.
-    tallied_at = service.measures_report(at)["tallied_at"]
     return render_template("reports/measure.html", report=report, charts=breakdown_charts(report),
-                           tallied_at=tallied_at)
+                           tallied_at=report["tallied_at"])
 
 
 @pages.get(f"/bureau/reports/measures/<code>.{FORMAT}")
@@ -237,9 +235,7 @@ def measures_rows(report: dict) -> Iterable[dict]:
         if t["at_least_cents"] is not None:
             yield {"section": _("Plan target"), "code": t["metric"], "name": t["title"], "by": t["by"],
                    "target_cents": t["at_least_cents"], "bill_cents": t["value_cents"],
-                   # from the amounts: the service's rounded share reads 0 against a city-wide total
-                   "progress_pct": (t["value_cents"] * 100 / t["at_least_cents"]
-                                    if t["progress"] is not None else None)}
+                   "progress_pct": None if t["progress"] is None else t["progress"] * 100}
 
 
 def breakdown_columns() -> list[tuple[str, str]]:

@@ -9,6 +9,7 @@ from __future__ import annotations
 import datetime as dt
 from collections import defaultdict
 
+from flask_babel import gettext as _
 from sqlalchemy import func, select
 
 from campaigns.labels import category_labels, district_names
@@ -121,7 +122,7 @@ def campaign_report(campaign_id: str, now: dt.datetime) -> dict:
 
     campaign = get_campaign(campaign_id, include_drafts=True)
     if campaign.status is CampaignStatus.draft:
-        raise NotFound(_draft_message())
+        raise NotFound(_("A draft campaign has no report until it is published."))
     tally = db.session.get(TallyCampaign, campaign.id)
     figures = {field: int(getattr(tally, field)) if tally else 0 for field in FIGURES}
     by_district, by_category, by_merchant = _places([campaign.id])
@@ -139,12 +140,6 @@ def campaign_report(campaign_id: str, now: dt.datetime) -> dict:
         "by_hour": _hours([campaign.id]), "by_merchant": by_merchant,
         "refusals": refusals_by_code(campaign.id),
     }
-
-
-def _draft_message() -> str:
-    from flask_babel import gettext as _
-
-    return _("A draft campaign has no report until it is published.")
 
 
 def _published_campaigns() -> dict[str, list[str]]:
@@ -195,7 +190,8 @@ def _plan_targets(bill_cents: int) -> list[dict]:
         out.append({"metric": target.metric, "title": _localized(target, "title"), "by": target.by,
                     "at_least_cents": target.at_least_cents,
                     "value_cents": bill_cents if counted else None,
-                    "progress": round(bill_cents / target.at_least_cents, 6) if counted else None})
+                    # unrounded: a voucher campaign is a sliver of a city's retail sales
+                    "progress": bill_cents / target.at_least_cents if counted else None})
     return out
 
 
@@ -203,10 +199,10 @@ def measure_report(code: str, now: dt.datetime) -> dict:
     """One measure: its totals, its campaigns, and the place, day and hour breakdowns of them all."""
     measure = db.session.get(Measure, code)
     if measure is None:
-        from flask_babel import gettext as _
-
         raise NotFound(_("The plan has no measure %(code)s.", code=code))
-    report = next(item for item in measures_report(now)["items"] if item["code"] == code)
+    every = measures_report(now)
+    report = next(item for item in every["items"] if item["code"] == code)
+    report["tallied_at"] = every["tallied_at"]
     ids = _published_campaigns().get(code, [])
     campaigns = db.session.scalars(select(Campaign).where(Campaign.id.in_(ids)).order_by(Campaign.starts_at)).all()
     tallies = {t.campaign_id: t for t in db.session.scalars(select(TallyCampaign).where(TallyCampaign.campaign_id.in_(ids)))}
