@@ -24,20 +24,20 @@ from sqlalchemy.orm import selectinload
 
 from campaigns.models import Campaign, CampaignStatus
 from voucher_app.accounts.models import Role, User
-from voucher_app.clock import city_day, city_day_bounds
+from voucher_app.clock import city_day, city_day_bounds, to_city
 from voucher_app.database import write_transaction
 from voucher_app.errors import Forbidden, NotFound, ValidationError
 from voucher_app.extensions import db
 from voucher_app.ledger.models import Account, LedgerEntry
 from voucher_app.ledger.service import balances
 from voucher_app.redemptions.models import Redemption
+from voucher_app.redemptions.service import REFUND_DAYS
 from voucher_app.vouchers.models import Voucher, VoucherStatus
 
 from .models import Merchant, MerchantStatus, SettlementLine, SettlementStatement, StatementStatus
 from .service import BUREAU
 
 PAGE_SIZE = 50
-REFUND_DAYS = 7  # as long as a sale can still be refunded (redemptions.service.REFUND_DAYS)
 
 
 def settle(now: dt.datetime) -> dict[str, int]:
@@ -181,8 +181,6 @@ def _filtered(query, merchant_id: str | None, day_from: dt.date | None, day_to: 
 
 
 def statement_out(statement: SettlementStatement) -> dict:
-    from voucher_app.clock import to_city
-
     return {
         "id": statement.id, "merchant_id": statement.merchant_id, "day": statement.day.isoformat(),
         "redemptions": statement.redemptions, "bill_cents": statement.bill_cents,

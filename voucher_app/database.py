@@ -16,10 +16,10 @@ SQLite and PostgreSQL both serve this app, and they lock differently:
 from __future__ import annotations
 
 import contextlib
-import sqlite3
-import time
 import datetime as dt
 import enum
+import sqlite3
+import time
 from collections.abc import Iterator
 
 from sqlalchemy import DateTime, Enum, event

@@ -15,7 +15,7 @@ from flask import Flask
 from ..accounts.phones import MaskPhonesFilter
 from ..clock import city_zone, now
 from ..extensions import db
-from .jobs import Job, jobs
+from .jobs import Job, job_named, jobs
 from .runs import run_due, run_trigger
 
 log = logging.getLogger("voucher.scheduler")
@@ -24,7 +24,7 @@ log = logging.getLogger("voucher.scheduler")
 def _fire(app: Flask, name: str) -> None:
     with app.app_context():
         try:
-            job = next(j for j in jobs() if j.name == name)
+            job = job_named(name)
             moment = now()
             run_trigger(job, job.schedule.latest(moment, city_zone()), moment)
         except Exception:  # never let one job's trouble (say, the database away) stop the scheduler

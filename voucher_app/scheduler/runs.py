@@ -14,6 +14,7 @@ from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 
 from ..clock import city_zone
+from ..clock import now as clock_now
 from ..database import write_transaction
 from ..extensions import db
 from .jobs import Job, jobs
@@ -45,8 +46,6 @@ def run_trigger(job: Job, scheduled_for: dt.datetime, now: dt.datetime, *, manua
 
 def _finish(run: JobRun, now: dt.datetime, outcome: str, summary: dict | None, error: str | None) -> None:
     """Record how the run ended (``run`` is the session's own row, so it reads the outcome too)."""
-    from ..clock import now as clock_now
-
     with write_transaction():
         stored = db.session.get(JobRun, run.id)
         stored.outcome, stored.summary, stored.error = outcome, summary, error
