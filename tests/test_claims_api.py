@@ -175,6 +175,23 @@ def test_a_repeated_key_returns_the_first_answer_and_changes_nothing(client, adm
     assert len(client.get("/api/v1/me/vouchers", headers=bearer(token)).get_json()["items"]) == 1
 
 
+def test_a_repeated_key_gets_its_first_answer_after_the_tier_sold_out_and_after_the_end(client, admin, clock):
+    """The cheap refusals (a tier this process knows is sold out; a campaign closed by the clock) still
+    answer a retry of a claim that succeeded with that claim."""
+    campaign = published(client, admin, ends_at=(T0 + dt.timedelta(days=3)).isoformat(), **small(quantity=1))
+    clock.advance(hours=1)
+    token = resident_token(client)
+    first = claim(client, token, campaign, key="tap-before-sell-out")
+    assert first.status_code == 201
+    assert code(claim(client, resident_token(client), campaign)) == "sold_out"  # the process now remembers it
+    again = claim(client, token, campaign, key="tap-before-sell-out")
+    assert (again.status_code, again.get_json()) == (201, first.get_json())
+    clock.advance(days=3)  # past the end
+    assert code(claim(client, token, campaign)) == "campaign_closed"
+    late = claim(client, token, campaign, key="tap-before-sell-out")
+    assert (late.status_code, late.get_json()) == (201, first.get_json())
+
+
 def test_the_same_key_with_a_different_body_is_a_conflict(client, admin, clock):
     campaign = published(client, admin)
     clock.advance(hours=1)
