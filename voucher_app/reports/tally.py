@@ -20,11 +20,13 @@ need PostgreSQL for exact hour-of-day figures around the change).
 from __future__ import annotations
 
 import datetime as dt
+from concurrent.futures import ThreadPoolExecutor
 
 from sqlalchemy import (BigInteger, Column, Date, Integer, MetaData, String, Table, Text, and_, case, cast, delete,
                         distinct, exists, extract, func, insert, literal, literal_column, or_, select, text, true, tuple_,
                         union_all, update)
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
+from sqlalchemy.engine import Connection, Engine
 from sqlalchemy.sql import Select
 
 from campaigns.models import Campaign, CampaignMeasure, CampaignStatus, Tier
@@ -87,16 +89,16 @@ class _Dialect:
         # unixepoch() came with SQLite 3.38; strftime('%s') is its slower equivalent.
         self.unixepoch = not self.postgres and dialect.server_version_info >= (3, 38)
 
-    def begin(self) -> None:
+    def begin(self, connection: Connection) -> None:
         """Settings of the tally's transaction (on PostgreSQL they end with it)."""
         if not self.postgres:
             # The claims' GROUP BY sorts a million rows: let SQLite's sorter use a second core.
-            db.session.execute(text("PRAGMA threads = 2"))
+            connection.execute(text("PRAGMA threads = 2"))
             return
         # JIT compiling costs these statements more than it saves them; the planner expects a group
         # per row from the passes and, with the default work_mem, would sort instead of hashing.
         for name, value in (("TimeZone", self.zone), ("jit", "off"), ("work_mem", "256MB")):
-            db.session.execute(select(func.set_config(name, value, True)))
+            connection.execute(select(func.set_config(name, value, True)))
 
     def date(self, column):
         if self.postgres:
@@ -141,17 +143,27 @@ def _when(condition, value=1):
 def tally(now: dt.datetime) -> dict[str, int]:
     """Rebuild every aggregate; returns how many campaigns and merchant-day rows were tallied."""
     with write_transaction():
-        sql = _Dialect(db.session.get_bind().dialect, now)
-        sql.begin()
+        bind = db.session.get_bind()
+        sql = _Dialect(bind.dialect, now)
         connection = db.session.connection()
+        sql.begin(connection)
         work = _work.sorted_tables + ([] if sql.postgres else _sqlite_work.sorted_tables)
         for table in work:
             table.create(connection)
         for model in (TallyMeasure, TallyCampaign, TallyHour, TallyDay):
             db.session.execute(delete(model))
-        day_sums, hour_sums = _pass_over_redemptions(sql)
-        _pass_over_vouchers(sql)
-        _pass_over_residents(sql)
+        if sql.postgres or not _has_second_connection(bind):
+            day_sums, hour_sums = _pass_over_redemptions(sql, connection)
+            _pass_over_vouchers(sql, connection)
+            _pass_over_residents(sql, connection)
+        else:
+            with ThreadPoolExecutor(max_workers=1) as beside:
+                vouchers = beside.submit(_vouchers_beside, sql, bind)
+                day_sums, hour_sums = _pass_over_redemptions(sql, connection)
+                claims, profiles = vouchers.result()
+            for table, rows in ((_claims, claims), (_profiles, profiles)):
+                if rows:
+                    connection.execute(insert(table), [row._asdict() for row in rows])
         _tally_merchant_days(day_sums)
         _tally_days()
         _tally_hours(hour_sums)
@@ -164,7 +176,33 @@ def tally(now: dt.datetime) -> dict[str, int]:
     return {"campaigns": campaigns, "merchant_days": rows}
 
 
-def _pass_over_redemptions(sql: _Dialect) -> tuple[Select, Select]:
+def _has_second_connection(engine: Engine) -> bool:
+    """Whether another connection sees the same SQLite database (an in-memory one is private)."""
+    return engine.url.database not in (None, "", ":memory:") and "mode=memory" not in str(engine.url)
+
+
+def _vouchers_beside(sql: _Dialect, engine: Engine) -> tuple[list, list]:
+    """SQLite: the passes over the vouchers on a second connection, in a second thread, while the
+    tally's own connection sums the redemptions (SQLite runs a statement on one core; this uses two).
+
+    It sees exactly what the tally sees: the tally already holds the write lock (``BEGIN
+    IMMEDIATE``), so nothing can be committed between the tally's snapshot and this one, and the
+    tally's own writes so far are to its temporary tables. The results are a few thousand rows at
+    most (claims per campaign and city hour, expiries per campaign and day, sets of campaigns), handed
+    back to be inserted into the tally's temporary tables."""
+    with engine.connect() as connection:
+        try:
+            sql.begin(connection)
+            for table in (_slot_claims, _claims, _profiles):
+                table.create(connection)
+            _pass_over_vouchers(sql, connection)
+            _pass_over_residents(sql, connection)
+            return connection.execute(select(_claims)).all(), connection.execute(select(_profiles)).all()
+        finally:
+            connection.rollback()  # the temporary tables go with the transaction
+
+
+def _pass_over_redemptions(sql: _Dialect, connection: Connection) -> tuple[Select, Select]:
     """Sum the redemptions; returns the sums per campaign, merchant and day, and per campaign and hour.
 
     PostgreSQL hashes two passes, one per merchant and day and one per hour, for less than one pass
@@ -182,14 +220,14 @@ def _pass_over_redemptions(sql: _Dialect) -> tuple[Select, Select]:
         by_hour = (select(_r.c.campaign_id, literal(None, String), literal(None, Date), hour, *sums)
                    .group_by(_r.c.campaign_id, hour))
         for query in (by_day, by_hour):
-            db.session.execute(insert(_sales).from_select(columns, query))
+            connection.execute(insert(_sales).from_select(columns, query))
         s = _sales.c
         return (select(s.campaign_id, s.merchant_id, s.day, s.redeemed, s.refunded, s.subsidy_cents, s.bill_cents)
                 .where(s.merchant_id.is_not(None)),
                 select(s.campaign_id, s.hour, s.redeemed, s.subsidy_cents.label("subsidy"), s.bill_cents.label("bill"))
                 .where(s.hour.is_not(None)))
     in_force = _r.c.refunded_at.is_(None)
-    _add_up(_slot_sales, select(sql.slot(_r.c.redeemed_at), _r.c.campaign_id, _r.c.merchant_id, _when(in_force),
+    _add_up(connection, _slot_sales, select(sql.slot(_r.c.redeemed_at), _r.c.campaign_id, _r.c.merchant_id, _when(in_force),
                                 _when(~in_force), _when(in_force, _r.c.discount_cents),
                                 _when(in_force, _r.c.bill_cents)))
     s = _slot_sales.c
@@ -202,17 +240,17 @@ def _pass_over_redemptions(sql: _Dialect) -> tuple[Select, Select]:
             .group_by(hour, s.campaign_id))
 
 
-def _add_up(table: Table, rows: Select) -> None:
+def _add_up(connection: Connection, table: Table, rows: Select) -> None:
     """Insert ``rows`` into a SQLite ``table``, adding each into the row of its primary key if there
     is one: SQLite groups by sorting every row, which costs more than finding the row to add to."""
     # SQLite's parser needs a WHERE in the SELECT of an upsert.
     statement = sqlite_insert(table).from_select([c.name for c in table.c], rows.where(true()))
     figures = [c.name for c in table.c if not c.primary_key]
-    db.session.execute(statement.on_conflict_do_update(index_elements=list(table.primary_key.columns), set_={
+    connection.execute(statement.on_conflict_do_update(index_elements=list(table.primary_key.columns), set_={
         f: table.c[f] + statement.excluded[f] for f in figures}))
 
 
-def _pass_over_vouchers(sql: _Dialect) -> None:
+def _pass_over_vouchers(sql: _Dialect, connection: Connection) -> None:
     """Claims summed per campaign and city hour, and expired and revoked vouchers per campaign and
     city day of the expiry, into ``tally_claims``. Only the claims need a pass over every voucher;
     the others are found through the (tier, status) index."""
@@ -223,16 +261,16 @@ def _pass_over_vouchers(sql: _Dialect) -> None:
         slot, campaign_id, count = claims.c.slot, claims.c.campaign_id, func.count()
     else:
         slot_of_claim = sql.slot(_v.c.claimed_at)
-        db.session.execute(insert(_slot_claims).from_select(["slot", "campaign_id", "claimed"], (
+        connection.execute(insert(_slot_claims).from_select(["slot", "campaign_id", "claimed"], (
             select(slot_of_claim, _v.c.campaign_id, func.count()).where(claimed)
             .group_by(slot_of_claim, _v.c.campaign_id))))
         slot, campaign_id, count = _slot_claims.c.slot, _slot_claims.c.campaign_id, func.sum(_slot_claims.c.claimed)
-    db.session.execute(insert(_claims).from_select(columns, (
+    connection.execute(insert(_claims).from_select(columns, (
         select(campaign_id, sql.date_of_slot(slot), sql.hour_of_slot(slot), literal(None, Date), count, literal(0),
                literal(0)).group_by(slot, campaign_id))))
     status = _v.c.status
     expired_day = sql.date(_v.c.expired_at)
-    db.session.execute(insert(_claims).from_select(columns, (
+    connection.execute(insert(_claims).from_select(columns, (
         select(_v.c.campaign_id, literal(None, Date), literal(None, Integer), expired_day, literal(0),
                func.sum(_when(status == VoucherStatus.expired.value)),
                func.sum(_when(status == VoucherStatus.revoked.value)))
@@ -241,13 +279,13 @@ def _pass_over_vouchers(sql: _Dialect) -> None:
         .group_by(_v.c.campaign_id, expired_day))))
 
 
-def _pass_over_residents(sql: _Dialect) -> None:
+def _pass_over_residents(sql: _Dialect, connection: Connection) -> None:
     # A voucher has a resident exactly when it has been claimed (the claim sets both in one UPDATE),
     # so the residents' index alone answers, without reading the vouchers themselves.
     per_resident = (select(sql.joined_ids(_v.c.campaign_id).label("campaigns"))
                     .where(_v.c.resident_id.is_not(None)).group_by(_v.c.resident_id).subquery())
     query = select(per_resident.c.campaigns, func.count()).group_by(per_resident.c.campaigns)
-    db.session.execute(insert(_profiles).from_select(["campaigns", "residents"], query))
+    connection.execute(insert(_profiles).from_select(["campaigns", "residents"], query))
 
 
 def _tally_merchant_days(day_sums: Select) -> None:
