@@ -78,7 +78,8 @@ def main() -> int:
     parser.add_argument("--seconds", type=int, default=6)
     parser.add_argument("--workers", type=int, default=2)
     parser.add_argument("--threads", type=int, default=1)
-    parser.add_argument("--vouchers", type=int, default=8_000)
+    parser.add_argument("--vouchers", type=int, default=30_000,
+                        help="claimed vouchers to scan: more than the run can redeem, so it never runs dry")
     parser.add_argument("--cashiers", type=int, default=32)
     args = parser.parse_args()
 

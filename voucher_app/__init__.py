@@ -13,6 +13,7 @@ from pathlib import Path
 from typing import Any
 
 from flask import Flask, request
+from flask.sessions import SecureCookieSessionInterface
 
 import config as settings
 
@@ -128,6 +129,7 @@ def configure_locale(app: Flask) -> None:
 def configure_auth(app: Flask) -> None:
     from .accounts.models import User
 
+    app.session_interface = PageSessionInterface()
     login_manager.init_app(app)
     login_manager.login_view = "accounts.login"
     login_manager.login_message = None
@@ -136,6 +138,17 @@ def configure_auth(app: Flask) -> None:
     def load_user(user_id: str):
         user = db.session.get(User, user_id)
         return user if user is not None and user.is_active else None
+
+
+class PageSessionInterface(SecureCookieSessionInterface):
+    """The signed session cookie, for the pages only. The API authenticates by bearer token alone
+    (``api.py``), so an API request gets an empty session without building the cookie's signer —
+    a cost every claim in a rush would otherwise pay — and a cookie it carries is left untouched."""
+
+    def open_session(self, app: Flask, request):
+        if request.path.startswith("/api/"):
+            return self.session_class()
+        return super().open_session(app, request)
 
 
 def configure_services(app: Flask) -> None:

@@ -21,7 +21,7 @@ class DomainError(Exception):
     title = _l("The request could not be completed.")
 
     def __init__(self, detail: Any = None, *, errors: list[dict[str, str]] | None = None, **extra: Any):
-        super().__init__(str(detail or self.title))
+        super().__init__(detail or self.title)  # translated only if someone reads it
         self.detail = detail
         self.errors = errors or []
         self.extra = extra
@@ -113,11 +113,12 @@ _HTTP_CODES = {
 def register_error_handlers(app: Flask) -> None:
     @app.errorhandler(DomainError)
     def _domain_error(err: DomainError):
-        detail = str(err.detail) if err.detail else str(err.title)
+        title = str(err.title)
+        detail = str(err.detail) if err.detail else title
         extra = dict(err.extra)
         if err.errors:
             extra["errors"] = err.errors
-        return _render(err.status, err.code, str(err.title), detail, **extra)
+        return _render(err.status, err.code, title, detail, **extra)
 
     @app.errorhandler(RateLimitExceeded)
     def _rate_limited(err: RateLimitExceeded):

@@ -19,6 +19,7 @@ from sqlalchemy.orm import Mapped, mapped_column
 from .database import UTCDateTime
 from .errors import IdempotencyConflict, ValidationError
 from .extensions import db
+from .hotpath import Prepared, hot
 
 MAX_KEY_LENGTH = 100
 
@@ -53,16 +54,17 @@ def fingerprint(scope: str, payload: dict) -> str:
 
 
 _records = IdempotencyRecord.__table__
-_BY_KEY = select(_records.c.request_hash, _records.c.status, _records.c.body).where(
-    _records.c.user_id == bindparam("p_user_id"), _records.c.key == bindparam("p_key"))
+_BY_KEY = Prepared(select(_records.c.request_hash, _records.c.status, _records.c.body).where(
+    _records.c.user_id == bindparam("p_user_id"), _records.c.key == bindparam("p_key")))
 
 
 def replay(user_id: str, key: str | None, request_hash: str):
     """The stored answer (``status``, ``body``) for this key, or None; ``idempotency_conflict`` if the key
-    was used for a different request. (A prebuilt statement: it runs on every claim.)"""
+    was used for a different request. It runs on every claim and scan, refusals included, so on the
+    hot-path connection (``hotpath.py``): it sees what is committed, which is all a first answer can be."""
     if key is None:
         return None
-    record = db.session.connection().execute(_BY_KEY, {"p_user_id": user_id, "p_key": key}).first()
+    record = hot().one(_BY_KEY, p_user_id=user_id, p_key=key)
     if record is not None and record.request_hash != request_hash:
         raise IdempotencyConflict()
     return record

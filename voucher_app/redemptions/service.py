@@ -22,11 +22,12 @@ from __future__ import annotations
 
 import dataclasses
 import datetime as dt
+import json
 import re
 
 from flask import current_app
 from flask_babel import gettext as _
-from sqlalchemy import and_, bindparam, insert, select, update
+from sqlalchemy import String, and_, bindparam, select, text, update
 from sqlalchemy.exc import IntegrityError
 
 from campaigns.lifecycle import effective_status
@@ -40,6 +41,7 @@ from ..clock import city_zone
 from ..database import new_id, write_transaction
 from ..errors import Conflict, DomainError, Forbidden, NotFound, ValidationError
 from ..extensions import db
+from ..hotpath import Prepared, end_read_transaction, hot, insert_row
 from ..idempotency import IdempotencyRecord, fingerprint, replay
 from ..ledger.models import Account, LedgerEntry
 from ..vouchers import tokens
@@ -63,31 +65,63 @@ def redemption_out(redemption: Redemption) -> dict:
     }
 
 
-# The till's reads and writes are prebuilt Core statements: a busy till runs them all day.
+# The till's reads and writes run on the hot-path connection (``hotpath.py``): a busy till runs them all day.
 _v = Voucher.__table__
 _VOUCHER_COLUMNS = (_v.c.id, _v.c.campaign_id, _v.c.status, _v.c.expires_at, _v.c.threshold_cents,
                     _v.c.discount_cents)
-_VOUCHER_BY_ID = select(*_VOUCHER_COLUMNS).where(_v.c.id == bindparam("p_id"))
-_VOUCHERS_BY_CODE = select(*_VOUCHER_COLUMNS).where(_v.c.short_code == bindparam("p_code"))
-_MERCHANT = select(Merchant.__table__.c.id, Merchant.__table__.c.status).where(
-    Merchant.__table__.c.id == bindparam("p_id"))
-_ENROLLED = select(Enrolment.__table__.c.id).where(
+_VOUCHER_BY_ID = Prepared(select(*_VOUCHER_COLUMNS).where(_v.c.id == bindparam("p_id")))
+_VOUCHERS_BY_CODE = Prepared(select(*_VOUCHER_COLUMNS).where(_v.c.short_code == bindparam("p_code")))
+_MERCHANT = Prepared(select(Merchant.__table__.c.id, Merchant.__table__.c.status).where(
+    Merchant.__table__.c.id == bindparam("p_id")))
+_ENROLLED = Prepared(select(Enrolment.__table__.c.id).where(
     Enrolment.__table__.c.campaign_id == bindparam("p_campaign_id"),
     Enrolment.__table__.c.merchant_id == bindparam("p_merchant_id"),
-    Enrolment.__table__.c.status == EnrolmentStatus.approved.value)
-_CAMPAIGN_STATUS = select(Campaign.__table__.c.status).where(Campaign.__table__.c.id == bindparam("p_id"))
+    Enrolment.__table__.c.status == EnrolmentStatus.approved.value))
+_CAMPAIGN_STATUS = Prepared(select(Campaign.__table__.c.status).where(Campaign.__table__.c.id == bindparam("p_id")))
 _now = bindparam("p_now", type_=_v.c.expires_at.type)
 # Spend the voucher: only while it is claimed and unexpired. The UPDATE takes the row's lock, so a
 # second till's UPDATE waits for this one and then matches nothing.
-_SPEND = (update(_v).where(_v.c.id == bindparam("p_id"), _v.c.status == VoucherStatus.claimed.value,
-                           _v.c.expires_at > _now)
-          .values(status=VoucherStatus.redeemed.value, redeemed_at=_now).returning(_v.c.id))
-_STATE = select(_v.c.status, _v.c.expires_at).where(_v.c.id == bindparam("p_id"))
-_INSERT_REDEMPTION = insert(Redemption.__table__)
-_INSERT_ENTRY = insert(LedgerEntry.__table__).values(from_account=Account.reserved.value,
-                                                      to_account=Account.payable.value, kind="redeem")
-_INSERT_ATTEMPT = insert(RedemptionAttempt.__table__)
-_INSERT_ANSWER = insert(IdempotencyRecord.__table__).values(status=201)
+_SPEND = Prepared(update(_v).where(_v.c.id == bindparam("p_id"), _v.c.status == VoucherStatus.claimed.value,
+                                   _v.c.expires_at > _now)
+                  .values(status=VoucherStatus.redeemed.value, redeemed_at=_now).returning(_v.c.id))
+_STATE = Prepared(select(_v.c.status, _v.c.expires_at).where(_v.c.id == bindparam("p_id")))
+_INSERT_REDEMPTION = insert_row(Redemption.__table__, ["id", "voucher_id", "campaign_id", "merchant_id", "cashier_id",
+                                                       "bill_cents", "discount_cents", "payable_cents", "redeemed_at"])
+_INSERT_ENTRY = insert_row(LedgerEntry.__table__, ["id", "campaign_id", "voucher_id", "amount_cents", "at"],
+                           from_account=Account.reserved.value, to_account=Account.payable.value, kind="redeem")
+_INSERT_ATTEMPT = insert_row(RedemptionAttempt.__table__, ["id", "at", "merchant_id", "cashier_id", "voucher_id",
+                                                           "campaign_id", "bill_cents", "outcome", "redemption_id"])
+_INSERT_ANSWER = insert_row(IdempotencyRecord.__table__, ["user_id", "key", "request_hash", "body", "created_at"],
+                            status=201)
+
+# PostgreSQL: the whole redemption in one statement, which commits by itself (autocommit) — one round
+# trip instead of seven with BEGIN and COMMIT. The UPDATE is the same conditional spend; when it
+# matches nothing, nothing is inserted and no row comes back.
+_SPEND_ALL = Prepared(text("""
+WITH spent AS (
+    UPDATE vouchers SET status = 'redeemed', redeemed_at = :now
+    WHERE id = :voucher_id AND status = 'claimed' AND expires_at > :now
+    RETURNING id, campaign_id
+), redemption AS (
+    INSERT INTO redemptions (id, voucher_id, campaign_id, merchant_id, cashier_id, bill_cents, discount_cents,
+                             payable_cents, redeemed_at)
+    SELECT :redemption_id, id, campaign_id, :merchant_id, :cashier_id, :bill_cents, :discount_cents,
+           :payable_cents, :now FROM spent
+), entry AS (
+    INSERT INTO ledger_entries (id, campaign_id, voucher_id, from_account, to_account, amount_cents, kind, at)
+    SELECT :entry_id, campaign_id, id, 'reserved', 'payable', :discount_cents, 'redeem', :now FROM spent
+), attempt AS (
+    INSERT INTO redemption_attempts (id, at, merchant_id, cashier_id, voucher_id, campaign_id, bill_cents, outcome,
+                                     redemption_id)
+    SELECT :attempt_id, :now, :merchant_id, :cashier_id, id, campaign_id, :bill_cents, 'ok', :redemption_id
+    FROM spent
+), answer AS (
+    INSERT INTO idempotency_records (user_id, key, request_hash, status, body, created_at)
+    SELECT :cashier_id, :key, :request_hash, 201, CAST(:body AS json), :now
+    FROM spent WHERE CAST(:key AS varchar) IS NOT NULL
+)
+SELECT id FROM spent
+""").columns(id=String))
 
 # Approved enrolments are final (only a pending one is decided), so a process may remember them.
 _enrolled: set[tuple[str, str]] = set()
@@ -97,14 +131,13 @@ def _voucher_named_by(text: str, now: dt.datetime):
     """The voucher a scanned token or a typed code names; ``invalid_token``/``token_expired`` if none."""
     raw = (text or "").strip("\r\n\t") if isinstance(text, str) else ""
     typed = _TYPED.match(re.sub(r"[\s\-]", "", raw).upper())
-    conn = db.session.connection()
     if typed:
         code, digits = typed.groups()
-        for voucher in conn.execute(_VOUCHERS_BY_CODE, {"p_code": code.lower()}):
+        for voucher in hot().all(_VOUCHERS_BY_CODE, p_code=code.lower()):
             if tokens.typed_code_matches(voucher.id, digits, now):
                 return voucher
         raise InvalidToken(_("This code is wrong or out of date. Ask the customer for the code on screen now."))
-    voucher = conn.execute(_VOUCHER_BY_ID, {"p_id": tokens.verify(raw, now)}).first()
+    voucher = hot().one(_VOUCHER_BY_ID, p_id=tokens.verify(raw, now))
     if voucher is None or voucher.status is VoucherStatus.available:
         raise InvalidToken()
     return voucher
@@ -146,7 +179,7 @@ def _check_voucher(voucher, merchant, now: dt.datetime) -> CampaignFacts:
     if merchant.status is MerchantStatus.suspended:
         raise MerchantSuspended()
     # The campaign's fixed facts from the snapshot; its status, which can change, read now.
-    status = db.session.connection().execute(_CAMPAIGN_STATUS, {"p_id": voucher.campaign_id}).scalar_one()
+    status = hot().one(_CAMPAIGN_STATUS, p_id=voucher.campaign_id).status
     campaign = dataclasses.replace(memo.campaign(voucher.campaign_id), status=status)
     if merchant.status is not MerchantStatus.approved or not _is_enrolled(campaign.id, merchant.id):
         raise MerchantNotEnrolled()
@@ -161,8 +194,7 @@ def _check_voucher(voucher, merchant, now: dt.datetime) -> CampaignFacts:
 def _is_enrolled(campaign_id: str, merchant_id: str) -> bool:
     if (campaign_id, merchant_id) in _enrolled:
         return True
-    found = db.session.connection().execute(
-        _ENROLLED, {"p_campaign_id": campaign_id, "p_merchant_id": merchant_id}).first() is not None
+    found = hot().one(_ENROLLED, p_campaign_id=campaign_id, p_merchant_id=merchant_id) is not None
     if found:
         _enrolled.add((campaign_id, merchant_id))
     return found
@@ -186,19 +218,18 @@ def _hours_text(campaign) -> str:
     return _("on the campaign's days only")
 
 
-def _record(actor: User, now: dt.datetime, outcome: str, voucher: Voucher | None = None, bill=None,
-            redemption_id: str | None = None) -> None:
-    db.session.add(RedemptionAttempt(
-        at=now, merchant_id=actor.merchant_id, cashier_id=actor.id, voucher_id=voucher.id if voucher else None,
-        campaign_id=voucher.campaign_id if voucher else None,
-        bill_cents=bill if isinstance(bill, int) and not isinstance(bill, bool) and abs(bill) < 10**15 else None,
-        outcome=outcome, redemption_id=redemption_id))
+def _record_refusal(actor: User, now: dt.datetime, outcome: str, voucher: Voucher | None, bill) -> None:
+    end_read_transaction()
+    with hot().transaction() as tx:
+        tx.run(_INSERT_ATTEMPT, id=new_id(), at=now, merchant_id=actor.merchant_id, cashier_id=actor.id,
+               voucher_id=voucher.id if voucher else None, campaign_id=voucher.campaign_id if voucher else None,
+               bill_cents=bill if isinstance(bill, int) and not isinstance(bill, bool) and abs(bill) < 10**15
+               else None, outcome=outcome, redemption_id=None)
 
 
 def _merchant_of(actor: User):
     """The actor's shop (id and status, read now: a suspension takes effect at the next scan)."""
-    merchant = (db.session.connection().execute(_MERCHANT, {"p_id": actor.merchant_id}).first()
-                if actor.merchant_id else None)
+    merchant = hot().one(_MERCHANT, p_id=actor.merchant_id) if actor.merchant_id else None
     if merchant is None:
         raise Forbidden(_("Only a shop's cashiers and owner can redeem vouchers."))
     return merchant
@@ -217,8 +248,7 @@ def redeem(token: str, bill, actor: User, now: dt.datetime, key: str | None = No
         amount = _check(voucher, merchant, bill, now)
         body = _redeem_once(voucher, merchant, amount, actor, now, key, request_hash)
     except DomainError as refusal:
-        with write_transaction():
-            _record(actor, now, refusal.code, voucher, bill)
+        _record_refusal(actor, now, refusal.code, voucher, bill)
         raise
     return body, 201
 
@@ -230,25 +260,10 @@ def _redeem_once(voucher, merchant, bill: int, actor: User, now: dt.datetime, ke
             "bill_cents": bill, "discount_cents": discount, "payable_cents": max(bill - discount, 0),
             "redeemed_at": iso(now), "refunded_at": None}
     try:
-        with write_transaction():
-            conn = db.session.connection()
-            if conn.execute(_SPEND, {"p_id": voucher.id, "p_now": now}).first() is None:
-                state = conn.execute(_STATE, {"p_id": voucher.id}).one()
-                _refuse_voucher_state(state.status, state.expires_at, now)
-                raise AlreadyRedeemed()
-            conn.execute(_INSERT_REDEMPTION, {
-                "id": body["id"], "voucher_id": voucher.id, "campaign_id": voucher.campaign_id,
-                "merchant_id": merchant.id, "cashier_id": actor.id, "bill_cents": bill, "discount_cents": discount,
-                "payable_cents": body["payable_cents"], "redeemed_at": now})
-            conn.execute(_INSERT_ENTRY, {"id": new_id(), "campaign_id": voucher.campaign_id, "voucher_id": voucher.id,
-                                         "amount_cents": discount, "at": now})
-            conn.execute(_INSERT_ATTEMPT, {"id": new_id(), "at": now, "merchant_id": merchant.id,
-                                           "cashier_id": actor.id, "voucher_id": voucher.id,
-                                           "campaign_id": voucher.campaign_id, "bill_cents": bill, "outcome": "ok",
-                                           "redemption_id": body["id"]})
-            if key is not None:
-                conn.execute(_INSERT_ANSWER, {"user_id": actor.id, "key": key, "request_hash": request_hash,
-                                              "body": body, "created_at": now})
+        if hot().sqlite:
+            _spend_in_transaction(voucher, merchant, bill, actor, now, key, request_hash, body)
+        else:
+            _spend_in_one_statement(voucher, merchant, bill, actor, now, key, request_hash, body)
     except IntegrityError:
         # Another redemption of this voucher, or this key, committed first.
         stored = replay(actor.id, key, request_hash)
@@ -256,6 +271,40 @@ def _redeem_once(voucher, merchant, bill: int, actor: User, now: dt.datetime, ke
             return stored.body
         raise AlreadyRedeemed() from None
     return body
+
+
+def _spend_in_transaction(voucher, merchant, bill: int, actor: User, now: dt.datetime, key: str | None,
+                          request_hash: str, body: dict) -> None:
+    """SQLite: the spend and its records in one short write transaction."""
+    end_read_transaction()
+    with hot().transaction() as tx:
+        if tx.one(_SPEND, p_id=voucher.id, p_now=now) is None:
+            state = tx.one(_STATE, p_id=voucher.id)
+            _refuse_voucher_state(state.status, state.expires_at, now)
+            raise AlreadyRedeemed()
+        tx.run(_INSERT_REDEMPTION, id=body["id"], voucher_id=voucher.id, campaign_id=voucher.campaign_id,
+               merchant_id=merchant.id, cashier_id=actor.id, bill_cents=bill, discount_cents=body["discount_cents"],
+               payable_cents=body["payable_cents"], redeemed_at=now)
+        tx.run(_INSERT_ENTRY, id=new_id(), campaign_id=voucher.campaign_id, voucher_id=voucher.id,
+               amount_cents=body["discount_cents"], at=now)
+        tx.run(_INSERT_ATTEMPT, id=new_id(), at=now, merchant_id=merchant.id, cashier_id=actor.id,
+               voucher_id=voucher.id, campaign_id=voucher.campaign_id, bill_cents=bill, outcome="ok",
+               redemption_id=body["id"])
+        if key is not None:
+            tx.run(_INSERT_ANSWER, user_id=actor.id, key=key, request_hash=request_hash, body=body, created_at=now)
+
+
+def _spend_in_one_statement(voucher, merchant, bill: int, actor: User, now: dt.datetime, key: str | None,
+                            request_hash: str, body: dict) -> None:
+    """PostgreSQL: ``_SPEND_ALL``; when it spends nothing, the voucher's state says why."""
+    spent = hot().one(_SPEND_ALL, now=now, voucher_id=voucher.id, redemption_id=body["id"], merchant_id=merchant.id,
+                      cashier_id=actor.id, bill_cents=bill, discount_cents=body["discount_cents"],
+                      payable_cents=body["payable_cents"], entry_id=new_id(), attempt_id=new_id(), key=key,
+                      request_hash=request_hash, body=json.dumps(body, ensure_ascii=False))
+    if spent is None:
+        state = hot().one(_STATE, p_id=voucher.id)
+        _refuse_voucher_state(state.status, state.expires_at, now)
+        raise AlreadyRedeemed()
 
 
 # Refunds ----------------------------------------------------------------------------------------------

@@ -8,10 +8,13 @@ Every voucher a round releases already exists as a row (``minting.py``). A claim
    of its immutable facts), and the resident's counts against the limits. A rush is mostly refusals,
    so once a tier is found sold out this process remembers it until the next release (or for a
    second at most) and answers ``sold_out`` without a write transaction;
-2. then one short write transaction: re-read the campaign's status and the resident's counts, take
-   one unclaimed, released row of the tier with a single ``UPDATE … RETURNING``, numbered with the
-   resident's next campaign slot and round slot, move the discount from ``available`` to ``reserved``
-   in the ledger, and store the idempotency record.
+2. then one short write: take one unclaimed, released row of the tier with a single ``UPDATE …
+   RETURNING``, numbered with the resident's next campaign slot and round slot, move the discount
+   from ``available`` to ``reserved`` in the ledger, and store the idempotency record — all or
+   nothing. On SQLite that is a transaction of a few statements that first re-reads the campaign's
+   status and the resident's counts; on PostgreSQL it is one statement (data-modifying CTEs, the
+   status a condition of the take), which commits atomically by itself. Both run on the hot-path
+   connection (``hotpath.py``).
 
 No oversell: a voucher is a row, and a row is claimed by an UPDATE that only matches it while it is
 still ``available``.
@@ -39,7 +42,7 @@ import time
 from dataclasses import dataclass
 
 from flask_babel import gettext as _
-from sqlalchemy import and_, bindparam, func, insert, select, text, update
+from sqlalchemy import Integer, String, and_, bindparam, func, insert, select, text, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import selectinload
 
@@ -48,9 +51,10 @@ from campaigns.models import Campaign, CampaignStatus, Round
 from campaigns.schemas import iso
 
 from ..accounts.models import User
-from ..database import new_id, write_transaction
+from ..database import new_id
 from ..errors import DomainError, IdempotencyConflict, NotFound
 from ..extensions import db
+from ..hotpath import Prepared, end_read_transaction, hot
 from ..idempotency import IdempotencyRecord, fingerprint, replay
 from ..ledger.models import Account, LedgerEntry
 from .errors import CampaignClosed, LimitReached, NotEligible, NotOpen, SoldOut
@@ -161,10 +165,10 @@ def _check_open(facts: CampaignFacts, tier_id: str, now: dt.datetime) -> tuple[R
     return max(released, key=lambda r: r.release_at), next_release
 
 
-# The hot path's statements are built once: building and hashing a statement costs more than
-# running it on SQLite. They run on the session's connection, inside its transaction.
+# The hot path's statements, compiled once and run on the hot-path connection (``hotpath.py``).
 _vouchers = Voucher.__table__
 _records = IdempotencyRecord.__table__
+_ledger = LedgerEntry.__table__
 
 _HELD = (select(func.count().label("in_campaign"),
                 func.count().filter(_vouchers.c.claim_round_id == bindparam("p_round_id")).label("in_round"))
@@ -173,32 +177,40 @@ _HELD = (select(func.count().label("in_campaign"),
 
 # The one read before the write: the resident's counts and, for a repeated key, the stored answer.
 _held = _HELD.subquery()
-_LOOK = (select(_held.c.in_campaign, _held.c.in_round, _records.c.request_hash, _records.c.status, _records.c.body)
-         .select_from(_held.outerjoin(_records, and_(_records.c.user_id == bindparam("p_resident_id"),
-                                                     _records.c.key == bindparam("p_key")))))
+_LOOK = Prepared(
+    select(_held.c.in_campaign, _held.c.in_round, _records.c.request_hash, _records.c.status, _records.c.body)
+    .select_from(_held.outerjoin(_records, and_(_records.c.user_id == bindparam("p_resident_id"),
+                                                _records.c.key == bindparam("p_key")))))
 
-_STATUS_AND_HELD = select(
-    select(Campaign.__table__.c.status).where(Campaign.__table__.c.id == bindparam("p_campaign_id")).scalar_subquery(),
-    *_HELD.subquery().c)
+_STATUS_AND_HELD = Prepared(select(
+    select(Campaign.__table__.c.status).where(Campaign.__table__.c.id == bindparam("p_campaign_id"))
+    .scalar_subquery().label("status"),
+    *_HELD.subquery().c))
 
 _PICK = (select(_vouchers.c.id)
          .where(_vouchers.c.tier_id == bindparam("p_tier_id"), _vouchers.c.status == VoucherStatus.available.value,
                 _vouchers.c.release_at <= bindparam("p_now", type_=_vouchers.c.release_at.type))
          .order_by(_vouchers.c.release_at, _vouchers.c.id).limit(1)
-         .with_for_update(skip_locked=True).scalar_subquery())
+         .scalar_subquery())
 
-_TAKE = (update(_vouchers)
-         .where(_vouchers.c.id == _PICK, _vouchers.c.status == VoucherStatus.available.value)
-         .values(status=VoucherStatus.claimed.value, resident_id=bindparam("p_resident_id"),
-                 claim_round_id=bindparam("p_round_id"), resident_slot=bindparam("p_resident_slot"),
-                 round_slot=bindparam("p_round_slot"), claimed_at=bindparam("p_claimed_at"),
-                 expires_at=bindparam("p_expires_at"))
-         .returning(_vouchers.c.id, _vouchers.c.tier_id, _vouchers.c.threshold_cents, _vouchers.c.discount_cents))
+_TAKE = Prepared(
+    update(_vouchers)
+    .where(_vouchers.c.id == _PICK, _vouchers.c.status == VoucherStatus.available.value)
+    .values(status=VoucherStatus.claimed.value, resident_id=bindparam("p_resident_id"),
+            claim_round_id=bindparam("p_round_id"), resident_slot=bindparam("p_resident_slot"),
+            round_slot=bindparam("p_round_slot"), claimed_at=bindparam("p_claimed_at", type_=_vouchers.c.claimed_at.type),
+            expires_at=bindparam("p_expires_at", type_=_vouchers.c.expires_at.type))
+    .returning(_vouchers.c.id, _vouchers.c.tier_id, _vouchers.c.threshold_cents, _vouchers.c.discount_cents))
 
-_RESERVE = insert(LedgerEntry.__table__).values(
-    from_account=Account.available.value, to_account=Account.reserved.value, kind="claim")
+_RESERVE = Prepared(insert(_ledger).values(
+    id=bindparam("p_id"), campaign_id=bindparam("p_campaign_id"), voucher_id=bindparam("p_voucher_id"),
+    from_account=Account.available.value, to_account=Account.reserved.value,
+    amount_cents=bindparam("p_amount_cents"), kind="claim", at=bindparam("p_at", type_=_ledger.c.at.type)))
 
-_REMEMBER = insert(IdempotencyRecord.__table__).values(status=201)
+_REMEMBER = Prepared(insert(_records).values(
+    user_id=bindparam("p_user_id"), key=bindparam("p_key"), request_hash=bindparam("p_request_hash"), status=201,
+    body=bindparam("p_body", type_=_records.c.body.type),
+    created_at=bindparam("p_created_at", type_=_records.c.created_at.type)))
 
 
 _CLAIMABLE_STATUSES = (CampaignStatus.scheduled, CampaignStatus.open)
@@ -242,15 +254,14 @@ def claim_voucher(campaign_id: str, tier_id: str, resident: User, now: dt.dateti
             if stored is not None:
                 return stored.body, stored.status
             raise _sold_out(tier_id, now, next_release)
-        look = db.session.connection().execute(_LOOK, {
-            "p_resident_id": resident.id, "p_campaign_id": campaign_id, "p_round_id": current_round.id,
-            "p_key": key}).one()
+        look = hot().one(_LOOK, p_resident_id=resident.id, p_campaign_id=campaign_id,
+                         p_round_id=current_round.id, p_key=key)
         if look.request_hash is not None:
             if look.request_hash != request_hash:
                 raise IdempotencyConflict()
             return look.body, look.status
         _refuse_over_limit(facts, look.in_campaign, look.in_round)
-        take = _take_in_one_statement if db.session.get_bind().dialect.name == "postgresql" else _take_voucher
+        take = _take_voucher if hot().sqlite else _take_in_one_statement
         try:
             return take(facts, tier_id, resident.id, current_round, next_release, now, key, request_hash,
                         (look.in_campaign, look.in_round))
@@ -265,30 +276,29 @@ def _take_voucher(facts: CampaignFacts, tier_id: str, resident_id: str, current_
     """SQLite's write transaction: a handful of statements, so the write lock is held for as short as
     can be. Claims run one at a time here, so the counts are read again inside and are exact."""
     valid_until = min(now + dt.timedelta(days=facts.valid_days), facts.ends_at)
-    with write_transaction():
-        conn = db.session.connection()
-        status, in_campaign, in_round = conn.execute(_STATUS_AND_HELD, {
-            "p_campaign_id": facts.id, "p_resident_id": resident_id, "p_round_id": current_round.id}).one()
+    end_read_transaction()
+    with hot().transaction() as tx:
+        status, in_campaign, in_round = tx.one(_STATUS_AND_HELD, p_campaign_id=facts.id, p_resident_id=resident_id,
+                                               p_round_id=current_round.id)
         # Cancelled since the snapshot? (The scheduler recording scheduled → open is no change:
         # the period, which decides openness by the clock, never changes after publishing.)
         if CampaignStatus(status) not in _CLAIMABLE_STATUSES:
             memo.forget()
             raise CampaignClosed()
         _refuse_over_limit(facts, in_campaign, in_round)
-        taken = conn.execute(_TAKE, {
-            "p_tier_id": tier_id, "p_now": now, "p_resident_id": resident_id, "p_round_id": current_round.id,
-            "p_resident_slot": in_campaign + 1, "p_round_slot": in_round + 1, "p_claimed_at": now,
-            "p_expires_at": valid_until}).first()
+        taken = tx.one(_TAKE, p_tier_id=tier_id, p_now=now, p_resident_id=resident_id, p_round_id=current_round.id,
+                       p_resident_slot=in_campaign + 1, p_round_slot=in_round + 1, p_claimed_at=now,
+                       p_expires_at=valid_until)
         if taken is None:
             raise _sold_out(tier_id, now, next_release)
         body = {"id": taken.id, "campaign_id": facts.id, "tier_id": taken.tier_id,
                 "status": VoucherStatus.claimed.value, "threshold_cents": taken.threshold_cents,
                 "discount_cents": taken.discount_cents, "claimed_at": iso(now), "expires_at": iso(valid_until)}
-        conn.execute(_RESERVE, {"id": new_id(), "campaign_id": facts.id, "voucher_id": taken.id,
-                                "amount_cents": taken.discount_cents, "at": now})
+        tx.run(_RESERVE, p_id=new_id(), p_campaign_id=facts.id, p_voucher_id=taken.id,
+               p_amount_cents=taken.discount_cents, p_at=now)
         if key is not None:
-            conn.execute(_REMEMBER, {"user_id": resident_id, "key": key, "request_hash": request_hash,
-                                     "body": body, "created_at": now})
+            tx.run(_REMEMBER, p_user_id=resident_id, p_key=key, p_request_hash=request_hash, p_body=body,
+                   p_created_at=now)
     return body, 201
 
 
@@ -298,7 +308,7 @@ def _take_voucher(facts: CampaignFacts, tier_id: str, resident_id: str, current_
 # slots come from the read before (a parallel claim by the same resident that took them first makes
 # this fail on the slot's unique constraint, and the caller looks again), and the campaign's status
 # is a condition of the take itself.
-_TAKE_ALL = text("""
+_TAKE_ALL = Prepared(text("""
 WITH pick AS (
     SELECT id FROM vouchers
     WHERE tier_id = :tier_id AND status = 'available' AND release_at <= :now
@@ -323,25 +333,24 @@ WITH pick AS (
     FROM taken WHERE CAST(:key AS varchar) IS NOT NULL
 )
 SELECT id, tier_id, threshold_cents, discount_cents FROM taken
-""")
+""").columns(id=String, tier_id=String, threshold_cents=Integer, discount_cents=Integer))
 
 
 def _take_in_one_statement(facts: CampaignFacts, tier_id: str, resident_id: str, current_round: RoundFacts,
                            next_release: dt.datetime | None, now: dt.datetime, key: str | None, request_hash: str,
                            held: tuple[int, int]):
     valid_until = min(now + dt.timedelta(days=facts.valid_days), facts.ends_at)
-    with write_transaction():
-        taken = db.session.connection().execute(_TAKE_ALL, {
-            "tier_id": tier_id, "now": now, "resident_id": resident_id, "round_id": current_round.id,
-            "resident_slot": held[0] + 1, "round_slot": held[1] + 1, "expires_at": valid_until,
-            "campaign_id": facts.id, "ledger_id": new_id(), "key": key, "request_hash": request_hash,
-            "claimed_at_iso": iso(now), "expires_at_iso": iso(valid_until)}).first()
-        if taken is None:
-            status = db.session.scalar(select(Campaign.status).where(Campaign.id == facts.id))
-            if status not in _CLAIMABLE_STATUSES:
-                memo.forget()
-                raise CampaignClosed()
-            raise _sold_out(tier_id, now, next_release)
+    # One statement in autocommit: it commits, atomically, as it ends.
+    taken = hot().one(_TAKE_ALL, tier_id=tier_id, now=now, resident_id=resident_id, round_id=current_round.id,
+                      resident_slot=held[0] + 1, round_slot=held[1] + 1, expires_at=valid_until,
+                      campaign_id=facts.id, ledger_id=new_id(), key=key, request_hash=request_hash,
+                      claimed_at_iso=iso(now), expires_at_iso=iso(valid_until))
+    if taken is None:
+        status = db.session.scalar(select(Campaign.status).where(Campaign.id == facts.id))
+        if status not in _CLAIMABLE_STATUSES:
+            memo.forget()
+            raise CampaignClosed()
+        raise _sold_out(tier_id, now, next_release)
     return {"id": taken.id, "campaign_id": facts.id, "tier_id": taken.tier_id, "status": VoucherStatus.claimed.value,
             "threshold_cents": taken.threshold_cents, "discount_cents": taken.discount_cents,
             "claimed_at": iso(now), "expires_at": iso(valid_until)}, 201
