@@ -42,7 +42,7 @@ import time
 from dataclasses import dataclass
 
 from flask_babel import gettext as _
-from sqlalchemy import Integer, String, and_, bindparam, func, insert, select, text, update
+from sqlalchemy import Integer, String, and_, bindparam, func, insert, or_, select, text, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import selectinload
 
@@ -182,10 +182,10 @@ _LOOK = Prepared(
     .select_from(_held.outerjoin(_records, and_(_records.c.user_id == bindparam("p_resident_id"),
                                                 _records.c.key == bindparam("p_key")))))
 
-_STATUS_AND_HELD = Prepared(select(
-    select(Campaign.__table__.c.status).where(Campaign.__table__.c.id == bindparam("p_campaign_id"))
-    .scalar_subquery().label("status"),
-    *_HELD.subquery().c))
+_STATUS = Prepared(select(Campaign.__table__.c.status).where(Campaign.__table__.c.id == bindparam("p_campaign_id")))
+_CLAIMABLE_STATUSES = (CampaignStatus.scheduled, CampaignStatus.open)
+_campaign_status = (select(Campaign.__table__.c.status).where(Campaign.__table__.c.id == bindparam("p_campaign_id"))
+                    .scalar_subquery())
 
 _PICK = (select(_vouchers.c.id)
          .where(_vouchers.c.tier_id == bindparam("p_tier_id"), _vouchers.c.status == VoucherStatus.available.value,
@@ -195,7 +195,8 @@ _PICK = (select(_vouchers.c.id)
 
 _TAKE = Prepared(
     update(_vouchers)
-    .where(_vouchers.c.id == _PICK, _vouchers.c.status == VoucherStatus.available.value)
+    .where(_vouchers.c.id == _PICK, _vouchers.c.status == VoucherStatus.available.value,
+           or_(*(_campaign_status == s.value for s in _CLAIMABLE_STATUSES)))
     .values(status=VoucherStatus.claimed.value, resident_id=bindparam("p_resident_id"),
             claim_round_id=bindparam("p_round_id"), resident_slot=bindparam("p_resident_slot"),
             round_slot=bindparam("p_round_slot"), claimed_at=bindparam("p_claimed_at", type_=_vouchers.c.claimed_at.type),
@@ -212,8 +213,6 @@ _REMEMBER = Prepared(insert(_records).values(
     body=bindparam("p_body", type_=_records.c.body.type),
     created_at=bindparam("p_created_at", type_=_records.c.created_at.type)))
 
-
-_CLAIMABLE_STATUSES = (CampaignStatus.scheduled, CampaignStatus.open)
 
 
 def _refuse_over_limit(facts: CampaignFacts, in_campaign: int, in_round: int) -> None:
@@ -272,34 +271,41 @@ def claim_voucher(campaign_id: str, tier_id: str, resident: User, now: dt.dateti
 
 def _take_voucher(facts: CampaignFacts, tier_id: str, resident_id: str, current_round: RoundFacts,
                   next_release: dt.datetime | None, now: dt.datetime, key: str | None, request_hash: str,
-                  _held: tuple[int, int]):
-    """SQLite's write transaction: a handful of statements, so the write lock is held for as short as
-    can be. Claims run one at a time here, so the counts are read again inside and are exact."""
+                  held: tuple[int, int]):
+    """SQLite's write transaction: three statements, nothing read first, so the write lock — which
+    every claim of every worker queues for — is held as briefly as can be. The slots come from the
+    read before (a parallel claim of the same resident that took them first makes this fail on the
+    slot's unique constraint, and the caller looks again); the campaign's status is a condition of
+    the take itself."""
     valid_until = min(now + dt.timedelta(days=facts.valid_days), facts.ends_at)
     end_read_transaction()
     with hot().transaction() as tx:
-        status, in_campaign, in_round = tx.one(_STATUS_AND_HELD, p_campaign_id=facts.id, p_resident_id=resident_id,
-                                               p_round_id=current_round.id)
-        # Cancelled since the snapshot? (The scheduler recording scheduled → open is no change:
-        # the period, which decides openness by the clock, never changes after publishing.)
-        if CampaignStatus(status) not in _CLAIMABLE_STATUSES:
-            memo.forget()
-            raise CampaignClosed()
-        _refuse_over_limit(facts, in_campaign, in_round)
         taken = tx.one(_TAKE, p_tier_id=tier_id, p_now=now, p_resident_id=resident_id, p_round_id=current_round.id,
-                       p_resident_slot=in_campaign + 1, p_round_slot=in_round + 1, p_claimed_at=now,
-                       p_expires_at=valid_until)
-        if taken is None:
-            raise _sold_out(tier_id, now, next_release)
-        body = {"id": taken.id, "campaign_id": facts.id, "tier_id": taken.tier_id,
-                "status": VoucherStatus.claimed.value, "threshold_cents": taken.threshold_cents,
-                "discount_cents": taken.discount_cents, "claimed_at": iso(now), "expires_at": iso(valid_until)}
-        tx.run(_RESERVE, p_id=new_id(), p_campaign_id=facts.id, p_voucher_id=taken.id,
-               p_amount_cents=taken.discount_cents, p_at=now)
-        if key is not None:
-            tx.run(_REMEMBER, p_user_id=resident_id, p_key=key, p_request_hash=request_hash, p_body=body,
-                   p_created_at=now)
+                       p_resident_slot=held[0] + 1, p_round_slot=held[1] + 1, p_claimed_at=now,
+                       p_expires_at=valid_until, p_campaign_id=facts.id)
+        if taken is not None:
+            body = {"id": taken.id, "campaign_id": facts.id, "tier_id": taken.tier_id,
+                    "status": VoucherStatus.claimed.value, "threshold_cents": taken.threshold_cents,
+                    "discount_cents": taken.discount_cents, "claimed_at": iso(now), "expires_at": iso(valid_until)}
+            tx.run(_RESERVE, p_id=new_id(), p_campaign_id=facts.id, p_voucher_id=taken.id,
+                   p_amount_cents=taken.discount_cents, p_at=now)
+            if key is not None:
+                tx.run(_REMEMBER, p_user_id=resident_id, p_key=key, p_request_hash=request_hash, p_body=body,
+                       p_created_at=now)
+    if taken is None:
+        raise _refusal_after_nothing_taken(facts, tier_id, now, next_release)
     return body, 201
+
+
+def _refusal_after_nothing_taken(facts: CampaignFacts, tier_id: str, now: dt.datetime,
+                                 next_release: dt.datetime | None) -> DomainError:
+    """Nothing was taken: the campaign was cancelled or closed since the snapshot, or the tier is sold out.
+    (The scheduler recording scheduled → open is no change: the period, which decides openness by
+    the clock, never changes after publishing.)"""
+    if CampaignStatus(hot().one(_STATUS, p_campaign_id=facts.id).status) not in _CLAIMABLE_STATUSES:
+        memo.forget()
+        return CampaignClosed()
+    return _sold_out(tier_id, now, next_release)
 
 
 # PostgreSQL: the whole claim in one statement ---------------------------------------------------------
@@ -346,11 +352,7 @@ def _take_in_one_statement(facts: CampaignFacts, tier_id: str, resident_id: str,
                       campaign_id=facts.id, ledger_id=new_id(), key=key, request_hash=request_hash,
                       claimed_at_iso=iso(now), expires_at_iso=iso(valid_until))
     if taken is None:
-        status = db.session.scalar(select(Campaign.status).where(Campaign.id == facts.id))
-        if status not in _CLAIMABLE_STATUSES:
-            memo.forget()
-            raise CampaignClosed()
-        raise _sold_out(tier_id, now, next_release)
+        raise _refusal_after_nothing_taken(facts, tier_id, now, next_release)
     return {"id": taken.id, "campaign_id": facts.id, "tier_id": taken.tier_id, "status": VoucherStatus.claimed.value,
             "threshold_cents": taken.threshold_cents, "discount_cents": taken.discount_cents,
             "claimed_at": iso(now), "expires_at": iso(valid_until)}, 201
