@@ -12,6 +12,7 @@ from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
 
+from babel import Locale
 from flask import Flask, request
 from flask.sessions import SecureCookieSessionInterface
 
@@ -112,16 +113,19 @@ def configure_extensions(app: Flask) -> None:
 
 
 def configure_locale(app: Flask) -> None:
-    def select_locale() -> str:
-        languages = app.config["LANGUAGES"]
+    # Parsed once: Flask-Babel would parse the chosen name into a Locale again on every request.
+    locales = {code: Locale.parse(code) for code in app.config["LANGUAGES"]}
+
+    def select_locale() -> Locale:
+        default = locales.get(app.config["BABEL_DEFAULT_LOCALE"]) or Locale.parse(app.config["BABEL_DEFAULT_LOCALE"])
         if not request:
-            return app.config["BABEL_DEFAULT_LOCALE"]
+            return default
         choice = request.args.get("lang") or request.cookies.get("lang")
-        if choice in languages:
-            return choice
+        if choice in locales:
+            return locales[choice]
         if request.path.startswith("/api/"):
-            return request.accept_languages.best_match(languages) or app.config["BABEL_DEFAULT_LOCALE"]
-        return app.config["BABEL_DEFAULT_LOCALE"]
+            return locales.get(request.accept_languages.best_match(locales)) or default
+        return default
 
     babel.init_app(app, locale_selector=select_locale)
 

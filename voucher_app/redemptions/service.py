@@ -27,7 +27,7 @@ import re
 
 from flask import current_app
 from flask_babel import gettext as _
-from sqlalchemy import String, and_, bindparam, select, text, update
+from sqlalchemy import String, and_, bindparam, exists, select, text, update
 from sqlalchemy.exc import IntegrityError
 
 from campaigns.lifecycle import effective_status
@@ -39,7 +39,7 @@ from merchants.models import Enrolment, EnrolmentStatus, Merchant, MerchantStatu
 from ..accounts.models import User
 from ..clock import city_zone
 from ..database import new_id, write_transaction
-from ..errors import Conflict, DomainError, Forbidden, NotFound, ValidationError
+from ..errors import Conflict, DomainError, Forbidden, IdempotencyConflict, NotFound, ValidationError
 from ..extensions import db
 from ..hotpath import Prepared, end_read_transaction, hot, insert_row
 from ..idempotency import IdempotencyRecord, fingerprint, replay
@@ -69,15 +69,23 @@ def redemption_out(redemption: Redemption) -> dict:
 _v = Voucher.__table__
 _VOUCHER_COLUMNS = (_v.c.id, _v.c.campaign_id, _v.c.status, _v.c.expires_at, _v.c.threshold_cents,
                     _v.c.discount_cents)
-_VOUCHER_BY_ID = Prepared(select(*_VOUCHER_COLUMNS).where(_v.c.id == bindparam("p_id")))
-_VOUCHERS_BY_CODE = Prepared(select(*_VOUCHER_COLUMNS).where(_v.c.short_code == bindparam("p_code")))
-_MERCHANT = Prepared(select(Merchant.__table__.c.id, Merchant.__table__.c.status).where(
-    Merchant.__table__.c.id == bindparam("p_id")))
-_ENROLLED = Prepared(select(Enrolment.__table__.c.id).where(
-    Enrolment.__table__.c.campaign_id == bindparam("p_campaign_id"),
-    Enrolment.__table__.c.merchant_id == bindparam("p_merchant_id"),
-    Enrolment.__table__.c.status == EnrolmentStatus.approved.value))
-_CAMPAIGN_STATUS = Prepared(select(Campaign.__table__.c.status).where(Campaign.__table__.c.id == bindparam("p_id")))
+_m, _e, _answers = Merchant.__table__, Enrolment.__table__, IdempotencyRecord.__table__
+_VOUCHERS_BY_CODE = Prepared(select(_v.c.id).where(_v.c.short_code == bindparam("p_code")))
+_MERCHANT = Prepared(select(_m.c.id, _m.c.status).where(_m.c.id == bindparam("p_id")))
+# Everything a scan is judged on, read at once: the shop and its status, the voucher, its campaign's
+# status (which can change; the campaign's fixed facts come from the claim path's snapshot), whether
+# the shop is enrolled, and a first answer stored under this request's key. One row per shop.
+_SCAN = Prepared(
+    select(_m.c.id.label("merchant_id"), _m.c.status.label("merchant_status"), *_VOUCHER_COLUMNS,
+           select(Campaign.__table__.c.status).where(Campaign.__table__.c.id == _v.c.campaign_id)
+           .scalar_subquery().label("campaign_status"),
+           exists().where(_e.c.campaign_id == _v.c.campaign_id, _e.c.merchant_id == _m.c.id,
+                          _e.c.status == EnrolmentStatus.approved.value).label("enrolled"),
+           _answers.c.request_hash, _answers.c.status.label("answer_status"), _answers.c.body.label("answer"))
+    .select_from(_m.outerjoin(_v, _v.c.id == bindparam("p_voucher_id"))
+                 .outerjoin(_answers, and_(_answers.c.user_id == bindparam("p_user_id"),
+                                           _answers.c.key == bindparam("p_key"))))
+    .where(_m.c.id == bindparam("p_merchant_id")))
 _now = bindparam("p_now", type_=_v.c.expires_at.type)
 # Spend the voucher: only while it is claimed and unexpired. The UPDATE takes the row's lock, so a
 # second till's UPDATE waits for this one and then matches nothing.
@@ -95,13 +103,21 @@ _INSERT_ANSWER = insert_row(IdempotencyRecord.__table__, ["user_id", "key", "req
                             status=201)
 
 # PostgreSQL: the whole redemption in one statement, which commits by itself (autocommit) — one round
-# trip instead of seven with BEGIN and COMMIT. The UPDATE is the same conditional spend; when it
-# matches nothing, nothing is inserted and no row comes back.
+# trip instead of seven with BEGIN and COMMIT. ``target`` locks the voucher's row (a second till
+# waits here, then reads the row the first one left); the spend happens only if that row is still
+# claimed and unexpired; when it is not, nothing is inserted and no row comes back.
+# The conditions are on ``target``, not on the vouchers scanned by the UPDATE, on purpose: written
+# on ``vouchers`` they match the partial index of claimed vouchers by expiry, and with statistics
+# taken before a rush (every voucher still available: "no claimed vouchers") the planner scans
+# that index — every claimed voucher — for each sale instead of fetching one row by its key.
 _SPEND_ALL = Prepared(text("""
-WITH spent AS (
-    UPDATE vouchers SET status = 'redeemed', redeemed_at = :now
-    WHERE id = :voucher_id AND status = 'claimed' AND expires_at > :now
-    RETURNING id, campaign_id
+WITH target AS MATERIALIZED (
+    SELECT id, campaign_id, status, expires_at FROM vouchers WHERE id = :voucher_id FOR UPDATE
+), spent AS (
+    UPDATE vouchers v SET status = 'redeemed', redeemed_at = :now
+    FROM target
+    WHERE v.id = target.id AND target.status = 'claimed' AND target.expires_at > :now
+    RETURNING v.id, v.campaign_id
 ), redemption AS (
     INSERT INTO redemptions (id, voucher_id, campaign_id, merchant_id, cashier_id, bill_cents, discount_cents,
                              payable_cents, redeemed_at)
@@ -123,24 +139,33 @@ WITH spent AS (
 SELECT id FROM spent
 """).columns(id=String))
 
-# Approved enrolments are final (only a pending one is decided), so a process may remember them.
-_enrolled: set[tuple[str, str]] = set()
-
-
-def _voucher_named_by(text: str, now: dt.datetime):
-    """The voucher a scanned token or a typed code names; ``invalid_token``/``token_expired`` if none."""
+def _voucher_id_named_by(text: str, now: dt.datetime) -> str:
+    """The id of the voucher a scanned token or a typed code names; ``invalid_token``/``token_expired`` if none."""
     raw = (text or "").strip("\r\n\t") if isinstance(text, str) else ""
     typed = _TYPED.match(re.sub(r"[\s\-]", "", raw).upper())
     if typed:
         code, digits = typed.groups()
         for voucher in hot().all(_VOUCHERS_BY_CODE, p_code=code.lower()):
             if tokens.typed_code_matches(voucher.id, digits, now):
-                return voucher
+                return voucher.id
         raise InvalidToken(_("This code is wrong or out of date. Ask the customer for the code on screen now."))
-    voucher = hot().one(_VOUCHER_BY_ID, p_id=tokens.verify(raw, now))
-    if voucher is None or voucher.status is VoucherStatus.available:
+    return tokens.verify(raw, now)
+
+
+def _scan(voucher_id: str, actor: User, key: str | None):
+    """The ``_SCAN`` row for this shop and voucher; ``forbidden`` if the actor has no shop."""
+    scan = (hot().one(_SCAN, p_merchant_id=actor.merchant_id, p_voucher_id=voucher_id, p_user_id=actor.id, p_key=key)
+            if actor.merchant_id else None)
+    if scan is None:
+        raise Forbidden(_("Only a shop's cashiers and owner can redeem vouchers."))
+    return scan
+
+
+def _named_voucher(scan):
+    """The scan's voucher, or ``invalid_token`` when there is none (or it was never claimed)."""
+    if scan.id is None or scan.status is VoucherStatus.available:
         raise InvalidToken()
-    return voucher
+    return scan
 
 
 def _refuse_voucher_state(status: VoucherStatus, expires_at: dt.datetime | None, now: dt.datetime) -> None:
@@ -159,9 +184,9 @@ def _valid_bill(bill) -> int | None:
     return bill
 
 
-def _check(voucher: Voucher, merchant: Merchant, bill, now: dt.datetime) -> int:
-    """Every rule, in the contract's order; the bill in fen when all hold."""
-    _check_voucher(voucher, merchant, now)
+def _check(voucher, bill, now: dt.datetime) -> int:
+    """Every rule, in the contract's order, on a ``_SCAN`` row; the bill in fen when all hold."""
+    _check_voucher(voucher, now)
     amount = _valid_bill(bill)
     if amount is not None and amount < voucher.threshold_cents:
         raise BelowThreshold(_("The bill must reach ¥%(threshold)s for this voucher.",
@@ -173,15 +198,13 @@ def _check(voucher: Voucher, merchant: Merchant, bill, now: dt.datetime) -> int:
     return amount
 
 
-def _check_voucher(voucher, merchant, now: dt.datetime) -> CampaignFacts:
-    """The rules that do not depend on the bill, in the contract's order."""
-    _refuse_voucher_state(voucher.status, voucher.expires_at, now)
-    if merchant.status is MerchantStatus.suspended:
+def _check_voucher(scan, now: dt.datetime) -> CampaignFacts:
+    """The rules that do not depend on the bill, in the contract's order, on a ``_SCAN`` row."""
+    _refuse_voucher_state(scan.status, scan.expires_at, now)
+    if scan.merchant_status is MerchantStatus.suspended:
         raise MerchantSuspended()
-    # The campaign's fixed facts from the snapshot; its status, which can change, read now.
-    status = hot().one(_CAMPAIGN_STATUS, p_id=voucher.campaign_id).status
-    campaign = dataclasses.replace(memo.campaign(voucher.campaign_id), status=status)
-    if merchant.status is not MerchantStatus.approved or not _is_enrolled(campaign.id, merchant.id):
+    campaign = dataclasses.replace(memo.campaign(scan.campaign_id), status=scan.campaign_status)
+    if scan.merchant_status is not MerchantStatus.approved or not scan.enrolled:
         raise MerchantNotEnrolled()
     if effective_status(campaign, now) is not CampaignStatus.open:
         raise CampaignClosed()
@@ -191,21 +214,11 @@ def _check_voucher(voucher, merchant, now: dt.datetime) -> CampaignFacts:
     return campaign
 
 
-def _is_enrolled(campaign_id: str, merchant_id: str) -> bool:
-    if (campaign_id, merchant_id) in _enrolled:
-        return True
-    found = hot().one(_ENROLLED, p_campaign_id=campaign_id, p_merchant_id=merchant_id) is not None
-    if found:
-        _enrolled.add((campaign_id, merchant_id))
-    return found
-
-
 def describe(token: str, actor: User, now: dt.datetime) -> dict:
     """What the till shows after a scan, before the bill is typed: the voucher's rule if this shop
     may take it now, or the refusal. Changes nothing; the redemption checks everything again."""
-    merchant = _merchant_of(actor)
-    voucher = _voucher_named_by(token, now)
-    campaign = _check_voucher(voucher, merchant, now)
+    voucher = _named_voucher(_scan(_voucher_id_named_by(token, now), actor, None))
+    campaign = _check_voucher(voucher, now)
     return {"voucher_id": voucher.id, "campaign": campaign.name, "threshold_cents": voucher.threshold_cents,
             "discount_cents": voucher.discount_cents}
 
@@ -238,32 +251,41 @@ def _merchant_of(actor: User):
 def redeem(token: str, bill, actor: User, now: dt.datetime, key: str | None = None) -> tuple[dict, int]:
     """Redeem the voucher ``token`` names against ``bill`` (fen) at the actor's shop."""
     request_hash = fingerprint("redeem", {"token": token, "bill_cents": bill})
-    stored = replay(actor.id, key, request_hash)
-    if stored is not None:
-        return stored.body, stored.status
-    merchant = _merchant_of(actor)
+    try:
+        voucher_id = _voucher_id_named_by(token, now)
+    except DomainError as refusal:
+        stored = replay(actor.id, key, request_hash)  # a first answer outlives the token's minute
+        if stored is not None:
+            return stored.body, stored.status
+        _merchant_of(actor)
+        _record_refusal(actor, now, refusal.code, None, bill)
+        raise
+    scan = _scan(voucher_id, actor, key)
+    if scan.request_hash is not None:
+        if scan.request_hash != request_hash:
+            raise IdempotencyConflict()
+        return scan.answer, scan.answer_status
     voucher = None
     try:
-        voucher = _voucher_named_by(token, now)
-        amount = _check(voucher, merchant, bill, now)
-        body = _redeem_once(voucher, merchant, amount, actor, now, key, request_hash)
+        voucher = _named_voucher(scan)
+        amount = _check(voucher, bill, now)
+        body = _redeem_once(voucher, amount, actor, now, key, request_hash)
     except DomainError as refusal:
         _record_refusal(actor, now, refusal.code, voucher, bill)
         raise
     return body, 201
 
 
-def _redeem_once(voucher, merchant, bill: int, actor: User, now: dt.datetime, key: str | None,
-                 request_hash: str) -> dict:
+def _redeem_once(voucher, bill: int, actor: User, now: dt.datetime, key: str | None, request_hash: str) -> dict:
     discount = voucher.discount_cents
-    body = {"id": new_id(), "voucher_id": voucher.id, "merchant_id": merchant.id, "campaign_id": voucher.campaign_id,
-            "bill_cents": bill, "discount_cents": discount, "payable_cents": max(bill - discount, 0),
-            "redeemed_at": iso(now), "refunded_at": None}
+    body = {"id": new_id(), "voucher_id": voucher.id, "merchant_id": voucher.merchant_id,
+            "campaign_id": voucher.campaign_id, "bill_cents": bill, "discount_cents": discount,
+            "payable_cents": max(bill - discount, 0), "redeemed_at": iso(now), "refunded_at": None}
     try:
         if hot().sqlite:
-            _spend_in_transaction(voucher, merchant, bill, actor, now, key, request_hash, body)
+            _spend_in_transaction(voucher, bill, actor, now, key, request_hash, body)
         else:
-            _spend_in_one_statement(voucher, merchant, bill, actor, now, key, request_hash, body)
+            _spend_in_one_statement(voucher, bill, actor, now, key, request_hash, body)
     except IntegrityError:
         # Another redemption of this voucher, or this key, committed first.
         stored = replay(actor.id, key, request_hash)
@@ -273,7 +295,7 @@ def _redeem_once(voucher, merchant, bill: int, actor: User, now: dt.datetime, ke
     return body
 
 
-def _spend_in_transaction(voucher, merchant, bill: int, actor: User, now: dt.datetime, key: str | None,
+def _spend_in_transaction(voucher, bill: int, actor: User, now: dt.datetime, key: str | None,
                           request_hash: str, body: dict) -> None:
     """SQLite: the spend and its records in one short write transaction."""
     end_read_transaction()
@@ -283,21 +305,23 @@ def _spend_in_transaction(voucher, merchant, bill: int, actor: User, now: dt.dat
             _refuse_voucher_state(state.status, state.expires_at, now)
             raise AlreadyRedeemed()
         tx.run(_INSERT_REDEMPTION, id=body["id"], voucher_id=voucher.id, campaign_id=voucher.campaign_id,
-               merchant_id=merchant.id, cashier_id=actor.id, bill_cents=bill, discount_cents=body["discount_cents"],
+               merchant_id=voucher.merchant_id, cashier_id=actor.id, bill_cents=bill,
+               discount_cents=body["discount_cents"],
                payable_cents=body["payable_cents"], redeemed_at=now)
         tx.run(_INSERT_ENTRY, id=new_id(), campaign_id=voucher.campaign_id, voucher_id=voucher.id,
                amount_cents=body["discount_cents"], at=now)
-        tx.run(_INSERT_ATTEMPT, id=new_id(), at=now, merchant_id=merchant.id, cashier_id=actor.id,
+        tx.run(_INSERT_ATTEMPT, id=new_id(), at=now, merchant_id=voucher.merchant_id, cashier_id=actor.id,
                voucher_id=voucher.id, campaign_id=voucher.campaign_id, bill_cents=bill, outcome="ok",
                redemption_id=body["id"])
         if key is not None:
             tx.run(_INSERT_ANSWER, user_id=actor.id, key=key, request_hash=request_hash, body=body, created_at=now)
 
 
-def _spend_in_one_statement(voucher, merchant, bill: int, actor: User, now: dt.datetime, key: str | None,
+def _spend_in_one_statement(voucher, bill: int, actor: User, now: dt.datetime, key: str | None,
                             request_hash: str, body: dict) -> None:
     """PostgreSQL: ``_SPEND_ALL``; when it spends nothing, the voucher's state says why."""
-    spent = hot().one(_SPEND_ALL, now=now, voucher_id=voucher.id, redemption_id=body["id"], merchant_id=merchant.id,
+    spent = hot().one(_SPEND_ALL, now=now, voucher_id=voucher.id, redemption_id=body["id"],
+                      merchant_id=voucher.merchant_id,
                       cashier_id=actor.id, bill_cents=bill, discount_cents=body["discount_cents"],
                       payable_cents=body["payable_cents"], entry_id=new_id(), attempt_id=new_id(), key=key,
                       request_hash=request_hash, body=json.dumps(body, ensure_ascii=False))
