@@ -17,6 +17,7 @@ from ..clock import now as clock_now
 from ..database import write_transaction
 from ..errors import (Conflict, InvalidCredentials, OtpExpired, OtpInvalid, OtpLocked, OtpUsed, ValidationError)
 from ..extensions import db
+from ..hotpath import Prepared, hot
 from .models import OtpCode, Role, User
 from .sms import sms_sender
 
@@ -153,8 +154,9 @@ def issue_token(user: User) -> dict:
     return {"token": token, "token_type": "Bearer", "expires_in": token_ttl(user), "role": user.role.value}
 
 
-# Every API request loads its user: one prebuilt statement, and a detached object that is only read.
-_USER_BY_ID = select(User.__table__).where(User.__table__.c.id == bindparam("p_id"))
+# Every API request loads its user (on the hot-path connection: a rush reloads thousands of them every
+# few seconds), and keeps a detached object that is only read.
+_USER_BY_ID = Prepared(select(User.__table__).where(User.__table__.c.id == bindparam("p_id")))
 
 
 def _as_user(row) -> User:
@@ -203,7 +205,8 @@ def user_for_token(token: str, now: dt.datetime) -> User | None:
             payload, issued = _serializer().loads(token, return_timestamp=True)
         except (BadSignature, SignatureExpired):
             return None
-        row = db.session.connection().execute(_USER_BY_ID, {"p_id": payload.get("u")}).mappings().first()
+        found = hot().one(_USER_BY_ID, p_id=payload.get("u"))
+        row = found._asdict() if found is not None else None
         if row is None or not row["is_active"] or row["role"] != payload.get("r"):
             return None
         user = _as_user(row)
