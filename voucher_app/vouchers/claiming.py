@@ -175,7 +175,7 @@ _HELD = (select(func.count().label("in_campaign"),
          .where(_vouchers.c.resident_id == bindparam("p_resident_id"),
                 _vouchers.c.campaign_id == bindparam("p_campaign_id")))
 
-# The one read before the write: the resident's counts and, for a repeated key, the stored answer.
+# SQLite: the one read before the write — the resident's counts and, for a repeated key, the stored answer.
 _held = _HELD.subquery()
 _LOOK = Prepared(
     select(_held.c.in_campaign, _held.c.in_round, _records.c.request_hash, _records.c.status, _records.c.body)
@@ -253,17 +253,19 @@ def claim_voucher(campaign_id: str, tier_id: str, resident: User, now: dt.dateti
             if stored is not None:
                 return stored.body, stored.status
             raise _sold_out(tier_id, now, next_release)
-        look = hot().one(_LOOK, p_resident_id=resident.id, p_campaign_id=campaign_id,
-                         p_round_id=current_round.id, p_key=key)
-        if look.request_hash is not None:
-            if look.request_hash != request_hash:
-                raise IdempotencyConflict()
-            return look.body, look.status
-        _refuse_over_limit(facts, look.in_campaign, look.in_round)
-        take = _take_voucher if hot().sqlite else _take_in_one_statement
         try:
-            return take(facts, tier_id, resident.id, current_round, next_release, now, key, request_hash,
-                        (look.in_campaign, look.in_round))
+            if not hot().sqlite:
+                return _claim_in_one_statement(facts, tier_id, resident.id, current_round, next_release, now, key,
+                                               request_hash)
+            look = hot().one(_LOOK, p_resident_id=resident.id, p_campaign_id=campaign_id,
+                             p_round_id=current_round.id, p_key=key)
+            if look.request_hash is not None:
+                if look.request_hash != request_hash:
+                    raise IdempotencyConflict()
+                return look.body, look.status
+            _refuse_over_limit(facts, look.in_campaign, look.in_round)
+            return _take_voucher(facts, tier_id, resident.id, current_round, next_release, now, key, request_hash,
+                                 (look.in_campaign, look.in_round))
         except IntegrityError:
             continue  # a parallel request took the slot or the key first: look again
     raise LimitReached()
@@ -309,20 +311,30 @@ def _refusal_after_nothing_taken(facts: CampaignFacts, tier_id: str, now: dt.dat
 
 
 # PostgreSQL: the whole claim in one statement ---------------------------------------------------------
-# Many claims run at once there, each a round trip per statement: taking the voucher, reserving its
-# value and remembering the answer travel together as data-modifying CTEs, and commit at once. The
-# slots come from the read before (a parallel claim by the same resident that took them first makes
-# this fail on the slot's unique constraint, and the caller looks again), and the campaign's status
-# is a condition of the take itself.
-_TAKE_ALL = Prepared(text("""
-WITH pick AS (
+# Many claims run at once there, and each statement is a round trip: looking for a first answer,
+# counting the resident's vouchers, taking one, reserving its value and remembering the answer
+# travel together as CTEs, in one statement that commits atomically as it ends (autocommit).
+# Nothing is taken when a first answer exists for the key or the resident is at a limit. The slots
+# come from the counts in the same statement's snapshot: a parallel claim of the same resident that
+# took them first makes this one fail on the slot's unique constraint, and the caller looks again.
+# The campaign's status is a condition of the take itself.
+_CLAIM_ALL = Prepared(text("""
+WITH prior AS (
+    SELECT request_hash, status, body FROM idempotency_records WHERE user_id = :resident_id AND key = :key
+), held AS (
+    SELECT count(*) AS in_campaign, count(*) FILTER (WHERE claim_round_id = :round_id) AS in_round
+    FROM vouchers WHERE resident_id = :resident_id AND campaign_id = :campaign_id
+), pick AS (
     SELECT id FROM vouchers
     WHERE tier_id = :tier_id AND status = 'available' AND release_at <= :now
+      AND NOT EXISTS (SELECT 1 FROM prior)
+      AND (SELECT in_campaign FROM held) < :limit_per_resident AND (SELECT in_round FROM held) < :limit_per_round
     ORDER BY release_at, id LIMIT 1 FOR UPDATE SKIP LOCKED
 ), taken AS (
     UPDATE vouchers v SET status = 'claimed', resident_id = :resident_id, claim_round_id = :round_id,
-        resident_slot = :resident_slot, round_slot = :round_slot, claimed_at = :now, expires_at = :expires_at
-    FROM pick
+        resident_slot = held.in_campaign + 1, round_slot = held.in_round + 1, claimed_at = :now,
+        expires_at = :expires_at
+    FROM pick, held
     WHERE v.id = pick.id AND v.status = 'available'
       AND (SELECT status FROM campaigns WHERE id = :campaign_id) IN ('scheduled', 'open')
     RETURNING v.id, v.tier_id, v.threshold_cents, v.discount_cents
@@ -338,21 +350,28 @@ WITH pick AS (
                              'expires_at', CAST(:expires_at_iso AS text)), :now
     FROM taken WHERE CAST(:key AS varchar) IS NOT NULL
 )
-SELECT id, tier_id, threshold_cents, discount_cents FROM taken
-""").columns(id=String, tier_id=String, threshold_cents=Integer, discount_cents=Integer))
+SELECT held.in_campaign, held.in_round, prior.request_hash, prior.status AS answer_status, prior.body AS answer,
+       taken.id, taken.tier_id, taken.threshold_cents, taken.discount_cents
+FROM held LEFT JOIN prior ON true LEFT JOIN taken ON true
+""").columns(in_campaign=Integer, in_round=Integer, request_hash=String, answer_status=Integer,
+             answer=_records.c.body.type, id=String, tier_id=String, threshold_cents=Integer,
+             discount_cents=Integer))
 
 
-def _take_in_one_statement(facts: CampaignFacts, tier_id: str, resident_id: str, current_round: RoundFacts,
-                           next_release: dt.datetime | None, now: dt.datetime, key: str | None, request_hash: str,
-                           held: tuple[int, int]):
+def _claim_in_one_statement(facts: CampaignFacts, tier_id: str, resident_id: str, current_round: RoundFacts,
+                            next_release: dt.datetime | None, now: dt.datetime, key: str | None, request_hash: str):
     valid_until = min(now + dt.timedelta(days=facts.valid_days), facts.ends_at)
-    # One statement in autocommit: it commits, atomically, as it ends.
-    taken = hot().one(_TAKE_ALL, tier_id=tier_id, now=now, resident_id=resident_id, round_id=current_round.id,
-                      resident_slot=held[0] + 1, round_slot=held[1] + 1, expires_at=valid_until,
-                      campaign_id=facts.id, ledger_id=new_id(), key=key, request_hash=request_hash,
-                      claimed_at_iso=iso(now), expires_at_iso=iso(valid_until))
-    if taken is None:
+    row = hot().one(_CLAIM_ALL, tier_id=tier_id, now=now, resident_id=resident_id, round_id=current_round.id,
+                    limit_per_resident=facts.limit_per_resident, limit_per_round=facts.limit_per_round,
+                    expires_at=valid_until, campaign_id=facts.id, ledger_id=new_id(), key=key,
+                    request_hash=request_hash, claimed_at_iso=iso(now), expires_at_iso=iso(valid_until))
+    if row.request_hash is not None:
+        if row.request_hash != request_hash:
+            raise IdempotencyConflict()
+        return row.answer, row.answer_status
+    if row.id is None:
+        _refuse_over_limit(facts, row.in_campaign, row.in_round)
         raise _refusal_after_nothing_taken(facts, tier_id, now, next_release)
-    return {"id": taken.id, "campaign_id": facts.id, "tier_id": taken.tier_id, "status": VoucherStatus.claimed.value,
-            "threshold_cents": taken.threshold_cents, "discount_cents": taken.discount_cents,
+    return {"id": row.id, "campaign_id": facts.id, "tier_id": row.tier_id, "status": VoucherStatus.claimed.value,
+            "threshold_cents": row.threshold_cents, "discount_cents": row.discount_cents,
             "claimed_at": iso(now), "expires_at": iso(valid_until)}, 201
