@@ -5,7 +5,7 @@ import datetime as dt
 import uuid
 
 import pytest
-from sqlalchemy import func, select
+from sqlalchemy import func, select, text
 
 from voucher_app.accounts.models import Role
 from voucher_app.extensions import db
@@ -258,3 +258,25 @@ def test_cancelling_revokes_claimed_vouchers_and_returns_their_value(client, adm
             LedgerEntry.campaign_id == campaign["id"], LedgerEntry.from_account == src, LedgerEntry.to_account == dst))
 
     assert moved(Account.available, Account.reserved) - moved(Account.reserved, Account.available) == 0
+
+
+def test_claims_go_on_after_the_database_drops_its_connections(client, admin, clock):
+    """A restart of PostgreSQL (or an idle timeout) closes the hot path's connection under it: the
+    next claim reconnects, and a retried key still claims once."""
+    if db.engine.dialect.name != "postgresql":
+        pytest.skip("SQLite has no server to drop a connection")
+    campaign = published(client, admin, **small(quantity=3))
+    clock.advance(hours=1)
+    token = resident_token(client)
+    assert claim(client, token, campaign).status_code == 201  # the hot path's connection is open now
+    with db.engine.connect() as conn:
+        conn.execute(text("SELECT pg_terminate_backend(pid) FROM pg_stat_activity "
+                          "WHERE datname = current_database() AND pid <> pg_backend_pid()"))
+    key = uuid.uuid4().hex
+    first = claim(client, token, campaign, key=key)
+    again = claim(client, token, campaign, key=key)
+    assert first.status_code == 201, first.get_json()
+    assert again.get_json() == first.get_json()
+    held = db.session.scalar(select(func.count()).select_from(LedgerEntry).where(
+        LedgerEntry.to_account == Account.reserved))
+    assert held == 2

@@ -114,15 +114,25 @@ class Hot:
         try:
             cursor.execute(sql, parameters)
         except self.dialect.loaded_dbapi.Error as err:
-            if self.dialect.is_disconnect(err, self._connection, cursor):
+            broken = self.dialect.is_disconnect(err, self._connection, cursor)
+            if broken:
                 self.drop()
             raise exc.DBAPIError.instance(sql, parameters, err, self.dialect.loaded_dbapi.Error,
-                                          dialect=self.dialect) from err
+                                          connection_invalidated=broken, dialect=self.dialect) from err
         return cursor
 
     def one(self, prepared: Prepared, **values) -> tuple | None:
         """The first row of a one-statement read (retried once on a fresh connection if it broke)."""
         return self._read(prepared, values, lambda cursor: prepared.row(self.dialect, cursor.fetchone()))
+
+    def write(self, prepared: Prepared, **values) -> tuple | None:
+        """The first row a one-statement write returns; the statement commits as it ends (autocommit).
+        Never retried: if the connection broke, whether it committed is unknown."""
+        cursor = self.connection.cursor()
+        try:
+            return prepared.row(self.dialect, self._execute(cursor, prepared, values).fetchone())
+        finally:
+            cursor.close()
 
     def all(self, prepared: Prepared, **values) -> list[tuple]:
         """Every row of a one-statement read."""

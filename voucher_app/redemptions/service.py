@@ -320,11 +320,11 @@ def _spend_in_transaction(voucher, bill: int, actor: User, now: dt.datetime, key
 def _spend_in_one_statement(voucher, bill: int, actor: User, now: dt.datetime, key: str | None,
                             request_hash: str, body: dict) -> None:
     """PostgreSQL: ``_SPEND_ALL``; when it spends nothing, the voucher's state says why."""
-    spent = hot().one(_SPEND_ALL, now=now, voucher_id=voucher.id, redemption_id=body["id"],
-                      merchant_id=voucher.merchant_id,
-                      cashier_id=actor.id, bill_cents=bill, discount_cents=body["discount_cents"],
-                      payable_cents=body["payable_cents"], entry_id=new_id(), attempt_id=new_id(), key=key,
-                      request_hash=request_hash, body=json.dumps(body, ensure_ascii=False))
+    spent = hot().write(_SPEND_ALL, now=now, voucher_id=voucher.id, redemption_id=body["id"],
+                        merchant_id=voucher.merchant_id, cashier_id=actor.id, bill_cents=bill,
+                        discount_cents=body["discount_cents"], payable_cents=body["payable_cents"],
+                        entry_id=new_id(), attempt_id=new_id(), key=key,
+                        request_hash=request_hash, body=json.dumps(body, ensure_ascii=False))
     if spent is None:
         state = hot().one(_STATE, p_id=voucher.id)
         _refuse_voucher_state(state.status, state.expires_at, now)

@@ -227,9 +227,9 @@ def _pass_over_redemptions(sql: _Dialect, connection: Connection) -> tuple[Selec
                 select(s.campaign_id, s.hour, s.redeemed, s.subsidy_cents.label("subsidy"), s.bill_cents.label("bill"))
                 .where(s.hour.is_not(None)))
     in_force = _r.c.refunded_at.is_(None)
-    _add_up(connection, _slot_sales, select(sql.slot(_r.c.redeemed_at), _r.c.campaign_id, _r.c.merchant_id, _when(in_force),
-                                _when(~in_force), _when(in_force, _r.c.discount_cents),
-                                _when(in_force, _r.c.bill_cents)))
+    _add_up(connection, _slot_sales, select(sql.slot(_r.c.redeemed_at), _r.c.campaign_id, _r.c.merchant_id,
+                                            _when(in_force), _when(~in_force), _when(in_force, _r.c.discount_cents),
+                                            _when(in_force, _r.c.bill_cents)))
     s = _slot_sales.c
     day, hour = s.slot // 24, sql.hour_of_slot(s.slot)
     return (select(s.campaign_id, s.merchant_id, sql.date_of_slot(func.min(s.slot)), func.sum(s.redeemed),

@@ -199,7 +199,8 @@ _TAKE = Prepared(
            or_(*(_campaign_status == s.value for s in _CLAIMABLE_STATUSES)))
     .values(status=VoucherStatus.claimed.value, resident_id=bindparam("p_resident_id"),
             claim_round_id=bindparam("p_round_id"), resident_slot=bindparam("p_resident_slot"),
-            round_slot=bindparam("p_round_slot"), claimed_at=bindparam("p_claimed_at", type_=_vouchers.c.claimed_at.type),
+            round_slot=bindparam("p_round_slot"),
+            claimed_at=bindparam("p_claimed_at", type_=_vouchers.c.claimed_at.type),
             expires_at=bindparam("p_expires_at", type_=_vouchers.c.expires_at.type))
     .returning(_vouchers.c.id, _vouchers.c.tier_id, _vouchers.c.threshold_cents, _vouchers.c.discount_cents))
 
@@ -361,10 +362,10 @@ FROM held LEFT JOIN prior ON true LEFT JOIN taken ON true
 def _claim_in_one_statement(facts: CampaignFacts, tier_id: str, resident_id: str, current_round: RoundFacts,
                             next_release: dt.datetime | None, now: dt.datetime, key: str | None, request_hash: str):
     valid_until = min(now + dt.timedelta(days=facts.valid_days), facts.ends_at)
-    row = hot().one(_CLAIM_ALL, tier_id=tier_id, now=now, resident_id=resident_id, round_id=current_round.id,
-                    limit_per_resident=facts.limit_per_resident, limit_per_round=facts.limit_per_round,
-                    expires_at=valid_until, campaign_id=facts.id, ledger_id=new_id(), key=key,
-                    request_hash=request_hash, claimed_at_iso=iso(now), expires_at_iso=iso(valid_until))
+    row = hot().write(_CLAIM_ALL, tier_id=tier_id, now=now, resident_id=resident_id, round_id=current_round.id,
+                      limit_per_resident=facts.limit_per_resident, limit_per_round=facts.limit_per_round,
+                      expires_at=valid_until, campaign_id=facts.id, ledger_id=new_id(), key=key,
+                      request_hash=request_hash, claimed_at_iso=iso(now), expires_at_iso=iso(valid_until))
     if row.request_hash is not None:
         if row.request_hash != request_hash:
             raise IdempotencyConflict()
