@@ -115,9 +115,9 @@ def configure_extensions(app: Flask) -> None:
 def configure_locale(app: Flask) -> None:
     # Parsed once: Flask-Babel would parse the chosen name into a Locale again on every request.
     locales = {code: Locale.parse(code) for code in app.config["LANGUAGES"]}
+    default = locales.get(app.config["BABEL_DEFAULT_LOCALE"]) or Locale.parse(app.config["BABEL_DEFAULT_LOCALE"])
 
     def select_locale() -> Locale:
-        default = locales.get(app.config["BABEL_DEFAULT_LOCALE"]) or Locale.parse(app.config["BABEL_DEFAULT_LOCALE"])
         if not request:
             return default
         choice = request.args.get("lang") or request.cookies.get("lang")

@@ -141,13 +141,12 @@ def write_transaction() -> Iterator[None]:
     whatever a decision depends on must be read again inside the block.
     """
     session = db.session()  # the request's Session itself, not the scoped proxy
-    if session.in_transaction():
-        if session.new or session.dirty or session.deleted:
-            raise RuntimeError("write_transaction() entered with unsaved changes in the session")
-        if session.get_bind().dialect.name == "sqlite":
-            session.commit()  # nothing to write: just ends the read transaction
-    # PostgreSQL goes on in the read transaction: at READ COMMITTED each statement sees the latest
-    # commits anyway, and it saves a commit, a pool checkout (with its ping) and a BEGIN.
+    if session.get_bind().dialect.name == "sqlite":
+        end_read_transaction()
+    else:
+        # PostgreSQL goes on in the read transaction: at READ COMMITTED each statement sees the latest
+        # commits anyway, and it saves a commit, a pool checkout (with its ping) and a BEGIN.
+        _refuse_unsaved(session)
     if not session.in_transaction():
         session.connection(execution_options={_IMMEDIATE: True})
     try:
@@ -156,3 +155,19 @@ def write_transaction() -> Iterator[None]:
     except BaseException:
         session.rollback()
         raise
+
+
+def end_read_transaction() -> None:
+    """End the request session's read transaction, if any: on SQLite a write must then begin
+    ``IMMEDIATE`` rather than upgrade a read lock, and a later read must not keep a snapshot older
+    than a write made on another connection (``hotpath.py``)."""
+    session = db.session()
+    _refuse_unsaved(session)
+    if session.in_transaction():
+        session.commit()  # nothing to write: just ends the read transaction
+
+
+def _refuse_unsaved(session) -> None:
+    # Changes pending in the session would be committed apart from the write that follows.
+    if session.in_transaction() and (session.new or session.dirty or session.deleted):
+        raise RuntimeError("a write transaction entered with unsaved changes in the session")

@@ -114,12 +114,16 @@ class Hot:
         try:
             cursor.execute(sql, parameters)
         except self.dialect.loaded_dbapi.Error as err:
-            broken = self.dialect.is_disconnect(err, self._connection, cursor)
-            if broken:
-                self.drop()
-            raise exc.DBAPIError.instance(sql, parameters, err, self.dialect.loaded_dbapi.Error,
-                                          connection_invalidated=broken, dialect=self.dialect) from err
+            raise self._as_sqlalchemy_error(err, sql, parameters, cursor) from err
         return cursor
+
+    def _as_sqlalchemy_error(self, err: Exception, sql: str, parameters, cursor=None) -> exc.DBAPIError:
+        """The driver's error as SQLAlchemy raises it (``IntegrityError`` …); a broken connection dropped."""
+        broken = self.dialect.is_disconnect(err, self._connection, cursor)
+        if broken:
+            self.drop()
+        return exc.DBAPIError.instance(sql, parameters, err, self.dialect.loaded_dbapi.Error,
+                                       connection_invalidated=broken, dialect=self.dialect)
 
     def one(self, prepared: Prepared, **values) -> tuple | None:
         """The first row of a one-statement read (retried once on a fresh connection if it broke)."""
@@ -128,11 +132,7 @@ class Hot:
     def write(self, prepared: Prepared, **values) -> tuple | None:
         """The first row a one-statement write returns; the statement commits as it ends (autocommit).
         Never retried: if the connection broke, whether it committed is unknown."""
-        cursor = self.connection.cursor()
-        try:
-            return prepared.row(self.dialect, self._execute(cursor, prepared, values).fetchone())
-        finally:
-            cursor.close()
+        return self._fetch(prepared, values, lambda cursor: prepared.row(self.dialect, cursor.fetchone()))
 
     def all(self, prepared: Prepared, **values) -> list[tuple]:
         """Every row of a one-statement read."""
@@ -140,17 +140,19 @@ class Hot:
                           lambda cursor: [prepared.row(self.dialect, raw) for raw in cursor.fetchall()])
 
     def _read(self, prepared: Prepared, values: Mapping[str, Any], fetch):
-        for attempt in (1, 2):
-            try:
-                cursor = self.connection.cursor()
-                try:
-                    return fetch(self._execute(cursor, prepared, values))
-                finally:
-                    cursor.close()
-            except exc.DBAPIError as err:
-                if not err.connection_invalidated or attempt == 2:
-                    raise
-        return None
+        try:
+            return self._fetch(prepared, values, fetch)
+        except exc.DBAPIError as err:
+            if not err.connection_invalidated:
+                raise
+        return self._fetch(prepared, values, fetch)  # once more, on a fresh connection
+
+    def _fetch(self, prepared: Prepared, values: Mapping[str, Any], fetch):
+        cursor = self.connection.cursor()
+        try:
+            return fetch(self._execute(cursor, prepared, values))
+        finally:
+            cursor.close()
 
     @contextlib.contextmanager
     def transaction(self) -> Iterator[Runner]:
@@ -161,8 +163,7 @@ class Hot:
             try:
                 _begin_immediate(connection, current_app.config["SQLITE_BUSY_TIMEOUT_MS"])
             except self.dialect.loaded_dbapi.Error as err:
-                raise exc.DBAPIError.instance("BEGIN IMMEDIATE", (), err, self.dialect.loaded_dbapi.Error,
-                                              dialect=self.dialect) from err
+                raise self._as_sqlalchemy_error(err, "BEGIN IMMEDIATE", ()) from err
         cursor = connection.cursor()
         try:
             yield Runner(self, cursor)
@@ -217,14 +218,3 @@ def hot() -> Hot:
     if found is None:
         found = per_engine[engine] = Hot(engine)
     return found
-
-
-def end_read_transaction() -> None:
-    """End the request session's read transaction, if any, before writing on the hot connection:
-    on SQLite its snapshot would otherwise not see what this write commits. Refuses unsaved changes
-    (they would be written apart from the hot path's transaction)."""
-    session = db.session()
-    if session.in_transaction():
-        if session.new or session.dirty or session.deleted:
-            raise RuntimeError("a hot-path write with unsaved changes in the session")
-        session.commit()

@@ -58,20 +58,21 @@ _BY_KEY = Prepared(select(_records.c.request_hash, _records.c.status, _records.c
     _records.c.user_id == bindparam("p_user_id"), _records.c.key == bindparam("p_key")))
 
 
-def replay(user_id: str, key: str | None, request_hash: str):
-    """The stored answer (``status``, ``body``) for this key, or None; ``idempotency_conflict`` if the key
-    was used for a different request. It runs on every claim and scan, refusals included, so on the
+def replay(user_id: str, key: str | None, request_hash: str) -> tuple[dict, int] | None:
+    """The first answer (body, status) stored under this key, or None; ``idempotency_conflict`` if the
+    key was used for a different request. It runs on every claim and scan, refusals included, so on the
     hot-path connection (``hotpath.py``): it sees what is committed, which is all a first answer can be."""
     if key is None:
         return None
     record = hot().one(_BY_KEY, p_user_id=user_id, p_key=key)
-    if record is not None and record.request_hash != request_hash:
+    return first_answer(request_hash, *record) if record is not None else None
+
+
+def first_answer(request_hash: str, stored_hash: str | None, status: int | None, body: dict | None):
+    """The first answer (body, status) of a stored record read along with other things — None when
+    there is none; ``idempotency_conflict`` when its key was used for a different request."""
+    if stored_hash is None:
+        return None
+    if stored_hash != request_hash:
         raise IdempotencyConflict()
-    return record
-
-
-def remember(user_id: str, key: str | None, request_hash: str, status: int, body: dict, now: dt.datetime) -> None:
-    """Store the answer in the caller's transaction (a concurrent duplicate fails on the primary key)."""
-    if key is not None:
-        db.session.add(IdempotencyRecord(user_id=user_id, key=key, request_hash=request_hash, status=status,
-                                         body=body, created_at=now))
+    return body, status

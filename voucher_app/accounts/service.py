@@ -205,11 +205,10 @@ def user_for_token(token: str, now: dt.datetime) -> User | None:
             payload, issued = _serializer().loads(token, return_timestamp=True)
         except (BadSignature, SignatureExpired):
             return None
-        found = hot().one(_USER_BY_ID, p_id=payload.get("u"))
-        row = found._asdict() if found is not None else None
-        if row is None or not row["is_active"] or row["role"] != payload.get("r"):
+        row = hot().one(_USER_BY_ID, p_id=payload.get("u"))
+        if row is None or not row.is_active or row.role != payload.get("r"):
             return None
-        user = _as_user(row)
+        user = _as_user(row._asdict())
         if ttl > 0:
             _recent_users.put(token, issued, user)
     if (now - issued).total_seconds() > token_ttl(user):

@@ -38,11 +38,11 @@ from merchants.models import Enrolment, EnrolmentStatus, Merchant, MerchantStatu
 
 from ..accounts.models import User
 from ..clock import city_zone
-from ..database import new_id, write_transaction
-from ..errors import Conflict, DomainError, Forbidden, IdempotencyConflict, NotFound, ValidationError
+from ..database import end_read_transaction, new_id, write_transaction
+from ..errors import Conflict, DomainError, Forbidden, NotFound, ValidationError
 from ..extensions import db
-from ..hotpath import Prepared, end_read_transaction, hot, insert_row
-from ..idempotency import IdempotencyRecord, fingerprint, replay
+from ..hotpath import Prepared, hot, insert_row
+from ..idempotency import IdempotencyRecord, fingerprint, first_answer, replay
 from ..ledger.models import Account, LedgerEntry
 from ..vouchers import tokens
 from ..vouchers.errors import (AlreadyRedeemed, BelowThreshold, CampaignClosed, InvalidToken, MerchantNotEnrolled,
@@ -139,6 +139,7 @@ WITH target AS MATERIALIZED (
 SELECT id FROM spent
 """).columns(id=String))
 
+
 def _voucher_id_named_by(text: str, now: dt.datetime) -> str:
     """The id of the voucher a scanned token or a typed code names; ``invalid_token``/``token_expired`` if none."""
     raw = (text or "").strip("\r\n\t") if isinstance(text, str) else ""
@@ -231,13 +232,18 @@ def _hours_text(campaign) -> str:
     return _("on the campaign's days only")
 
 
-def _record_refusal(actor: User, now: dt.datetime, outcome: str, voucher: Voucher | None, bill) -> None:
+def _attempt(actor: User, now: dt.datetime, outcome: str, voucher, bill, redemption_id: str | None = None) -> dict:
+    """The ``_INSERT_ATTEMPT`` values of one scan (a bill that is not a storable whole number is kept as none)."""
+    return dict(id=new_id(), at=now, merchant_id=actor.merchant_id, cashier_id=actor.id,
+                voucher_id=voucher.id if voucher else None, campaign_id=voucher.campaign_id if voucher else None,
+                bill_cents=bill if isinstance(bill, int) and not isinstance(bill, bool) and abs(bill) < 10**15
+                else None, outcome=outcome, redemption_id=redemption_id)
+
+
+def _record_refusal(actor: User, now: dt.datetime, outcome: str, voucher, bill) -> None:
     end_read_transaction()
     with hot().transaction() as tx:
-        tx.run(_INSERT_ATTEMPT, id=new_id(), at=now, merchant_id=actor.merchant_id, cashier_id=actor.id,
-               voucher_id=voucher.id if voucher else None, campaign_id=voucher.campaign_id if voucher else None,
-               bill_cents=bill if isinstance(bill, int) and not isinstance(bill, bool) and abs(bill) < 10**15
-               else None, outcome=outcome, redemption_id=None)
+        tx.run(_INSERT_ATTEMPT, **_attempt(actor, now, outcome, voucher, bill))
 
 
 def _merchant_of(actor: User):
@@ -256,15 +262,14 @@ def redeem(token: str, bill, actor: User, now: dt.datetime, key: str | None = No
     except DomainError as refusal:
         stored = replay(actor.id, key, request_hash)  # a first answer outlives the token's minute
         if stored is not None:
-            return stored.body, stored.status
+            return stored
         _merchant_of(actor)
         _record_refusal(actor, now, refusal.code, None, bill)
         raise
     scan = _scan(voucher_id, actor, key)
-    if scan.request_hash is not None:
-        if scan.request_hash != request_hash:
-            raise IdempotencyConflict()
-        return scan.answer, scan.answer_status
+    stored = first_answer(request_hash, scan.request_hash, scan.answer_status, scan.answer)
+    if stored is not None:
+        return stored
     voucher = None
     try:
         voucher = _named_voucher(scan)
@@ -290,7 +295,7 @@ def _redeem_once(voucher, bill: int, actor: User, now: dt.datetime, key: str | N
         # Another redemption of this voucher, or this key, committed first.
         stored = replay(actor.id, key, request_hash)
         if stored is not None:
-            return stored.body
+            return stored[0]
         raise AlreadyRedeemed() from None
     return body
 
@@ -301,18 +306,14 @@ def _spend_in_transaction(voucher, bill: int, actor: User, now: dt.datetime, key
     end_read_transaction()
     with hot().transaction() as tx:
         if tx.one(_SPEND, p_id=voucher.id, p_now=now) is None:
-            state = tx.one(_STATE, p_id=voucher.id)
-            _refuse_voucher_state(state.status, state.expires_at, now)
-            raise AlreadyRedeemed()
+            _refuse_unspent(tx.one(_STATE, p_id=voucher.id), now)
         tx.run(_INSERT_REDEMPTION, id=body["id"], voucher_id=voucher.id, campaign_id=voucher.campaign_id,
                merchant_id=voucher.merchant_id, cashier_id=actor.id, bill_cents=bill,
                discount_cents=body["discount_cents"],
                payable_cents=body["payable_cents"], redeemed_at=now)
         tx.run(_INSERT_ENTRY, id=new_id(), campaign_id=voucher.campaign_id, voucher_id=voucher.id,
                amount_cents=body["discount_cents"], at=now)
-        tx.run(_INSERT_ATTEMPT, id=new_id(), at=now, merchant_id=voucher.merchant_id, cashier_id=actor.id,
-               voucher_id=voucher.id, campaign_id=voucher.campaign_id, bill_cents=bill, outcome="ok",
-               redemption_id=body["id"])
+        tx.run(_INSERT_ATTEMPT, **_attempt(actor, now, "ok", voucher, bill, body["id"]))
         if key is not None:
             tx.run(_INSERT_ANSWER, user_id=actor.id, key=key, request_hash=request_hash, body=body, created_at=now)
 
@@ -326,9 +327,13 @@ def _spend_in_one_statement(voucher, bill: int, actor: User, now: dt.datetime, k
                         entry_id=new_id(), attempt_id=new_id(), key=key,
                         request_hash=request_hash, body=json.dumps(body, ensure_ascii=False))
     if spent is None:
-        state = hot().one(_STATE, p_id=voucher.id)
-        _refuse_voucher_state(state.status, state.expires_at, now)
-        raise AlreadyRedeemed()
+        _refuse_unspent(hot().one(_STATE, p_id=voucher.id), now)
+
+
+def _refuse_unspent(state, now: dt.datetime) -> None:
+    """The refusal for a voucher the spend did not match, from its state (``_STATE``) read after."""
+    _refuse_voucher_state(state.status, state.expires_at, now)
+    raise AlreadyRedeemed()
 
 
 # Refunds ----------------------------------------------------------------------------------------------

@@ -51,11 +51,11 @@ from campaigns.models import Campaign, CampaignStatus, Round
 from campaigns.schemas import iso
 
 from ..accounts.models import User
-from ..database import new_id
-from ..errors import DomainError, IdempotencyConflict, NotFound
+from ..database import end_read_transaction, new_id
+from ..errors import DomainError, NotFound
 from ..extensions import db
-from ..hotpath import Prepared, end_read_transaction, hot
-from ..idempotency import IdempotencyRecord, fingerprint, replay
+from ..hotpath import Prepared, hot
+from ..idempotency import IdempotencyRecord, fingerprint, first_answer, replay
 from ..ledger.models import Account, LedgerEntry
 from .errors import CampaignClosed, LimitReached, NotEligible, NotOpen, SoldOut
 from .models import Voucher, VoucherStatus
@@ -170,22 +170,21 @@ _vouchers = Voucher.__table__
 _records = IdempotencyRecord.__table__
 _ledger = LedgerEntry.__table__
 
-_HELD = (select(func.count().label("in_campaign"),
+# SQLite: the one read before the write — the resident's counts and, for a repeated key, the stored answer.
+_held = (select(func.count().label("in_campaign"),
                 func.count().filter(_vouchers.c.claim_round_id == bindparam("p_round_id")).label("in_round"))
          .where(_vouchers.c.resident_id == bindparam("p_resident_id"),
-                _vouchers.c.campaign_id == bindparam("p_campaign_id")))
-
-# SQLite: the one read before the write — the resident's counts and, for a repeated key, the stored answer.
-_held = _HELD.subquery()
+                _vouchers.c.campaign_id == bindparam("p_campaign_id"))
+         .subquery())
 _LOOK = Prepared(
     select(_held.c.in_campaign, _held.c.in_round, _records.c.request_hash, _records.c.status, _records.c.body)
     .select_from(_held.outerjoin(_records, and_(_records.c.user_id == bindparam("p_resident_id"),
                                                 _records.c.key == bindparam("p_key")))))
 
-_STATUS = Prepared(select(Campaign.__table__.c.status).where(Campaign.__table__.c.id == bindparam("p_campaign_id")))
+_STATUS_OF_CAMPAIGN = select(Campaign.__table__.c.status).where(Campaign.__table__.c.id == bindparam("p_campaign_id"))
+_STATUS = Prepared(_STATUS_OF_CAMPAIGN)
 _CLAIMABLE_STATUSES = (CampaignStatus.scheduled, CampaignStatus.open)
-_campaign_status = (select(Campaign.__table__.c.status).where(Campaign.__table__.c.id == bindparam("p_campaign_id"))
-                    .scalar_subquery())
+_campaign_status = _STATUS_OF_CAMPAIGN.scalar_subquery()
 
 _PICK = (select(_vouchers.c.id)
          .where(_vouchers.c.tier_id == bindparam("p_tier_id"), _vouchers.c.status == VoucherStatus.available.value,
@@ -213,7 +212,6 @@ _REMEMBER = Prepared(insert(_records).values(
     user_id=bindparam("p_user_id"), key=bindparam("p_key"), request_hash=bindparam("p_request_hash"), status=201,
     body=bindparam("p_body", type_=_records.c.body.type),
     created_at=bindparam("p_created_at", type_=_records.c.created_at.type)))
-
 
 
 def _refuse_over_limit(facts: CampaignFacts, in_campaign: int, in_round: int) -> None:
@@ -247,12 +245,12 @@ def claim_voucher(campaign_id: str, tier_id: str, resident: User, now: dt.dateti
         except DomainError:
             stored = replay(resident.id, key, request_hash)  # a first answer outlives the campaign's hours
             if stored is not None:
-                return stored.body, stored.status
+                return stored
             raise
         if memo.is_sold_out(tier_id):  # the cheap refusal: one key lookup at most, no counts
             stored = replay(resident.id, key, request_hash)
             if stored is not None:
-                return stored.body, stored.status
+                return stored
             raise _sold_out(tier_id, now, next_release)
         try:
             if not hot().sqlite:
@@ -260,10 +258,9 @@ def claim_voucher(campaign_id: str, tier_id: str, resident: User, now: dt.dateti
                                                request_hash)
             look = hot().one(_LOOK, p_resident_id=resident.id, p_campaign_id=campaign_id,
                              p_round_id=current_round.id, p_key=key)
-            if look.request_hash is not None:
-                if look.request_hash != request_hash:
-                    raise IdempotencyConflict()
-                return look.body, look.status
+            stored = first_answer(request_hash, look.request_hash, look.status, look.body)
+            if stored is not None:
+                return stored
             _refuse_over_limit(facts, look.in_campaign, look.in_round)
             return _take_voucher(facts, tier_id, resident.id, current_round, next_release, now, key, request_hash,
                                  (look.in_campaign, look.in_round))
@@ -366,10 +363,9 @@ def _claim_in_one_statement(facts: CampaignFacts, tier_id: str, resident_id: str
                       limit_per_resident=facts.limit_per_resident, limit_per_round=facts.limit_per_round,
                       expires_at=valid_until, campaign_id=facts.id, ledger_id=new_id(), key=key,
                       request_hash=request_hash, claimed_at_iso=iso(now), expires_at_iso=iso(valid_until))
-    if row.request_hash is not None:
-        if row.request_hash != request_hash:
-            raise IdempotencyConflict()
-        return row.answer, row.answer_status
+    stored = first_answer(request_hash, row.request_hash, row.answer_status, row.answer)
+    if stored is not None:
+        return stored
     if row.id is None:
         _refuse_over_limit(facts, row.in_campaign, row.in_round)
         raise _refusal_after_nothing_taken(facts, tier_id, now, next_release)
