@@ -22,6 +22,7 @@ from sqlalchemy import text
 from voucher_app import create_app
 from voucher_app.clock import MovableClock
 from voucher_app.extensions import db
+from voucher_app.vouchers.claiming import memo
 
 ROOT = Path(__file__).resolve().parent.parent
 CHROMIUM = os.environ.get("CHROMIUM_PATH", "/usr/bin/chromium")
@@ -192,6 +193,14 @@ def server(app, city, live_server) -> LiveServer:
     return live_server
 
 
+@pytest.fixture(autouse=True)
+def _fresh_memo():
+    """Each test starts with no campaign snapshot or sold-out tier remembered from the one before."""
+    memo.forget()
+    yield
+    memo.forget()
+
+
 # The real browser ------------------------------------------------------------------------------------
 
 @pytest.fixture(scope="session")
@@ -214,6 +223,16 @@ def phone_page(browser, server):
     """A page on a phone-sized viewport, pointed at the live server."""
     context = browser.new_context(viewport={"width": 375, "height": 740}, device_scale_factor=2, is_mobile=True,
                                   has_touch=True, locale="zh-CN", base_url=server.url)
+    page = context.new_page()
+    page.set_default_timeout(10_000)
+    yield page
+    context.close()
+
+
+@pytest.fixture
+def desk_page(browser, server):
+    """A page on a desktop-sized viewport: the bureau works on a PC."""
+    context = browser.new_context(viewport={"width": 1366, "height": 900}, locale="zh-CN", base_url=server.url)
     page = context.new_page()
     page.set_default_timeout(10_000)
     yield page

@@ -20,16 +20,6 @@ pytestmark = pytest.mark.browser
 CITY = ZoneInfo("Asia/Shanghai")
 
 
-@pytest.fixture
-def desk_page(browser, server):
-    """A page on a desktop-sized viewport: the bureau works on a PC."""
-    context = browser.new_context(viewport={"width": 1366, "height": 900}, locale="zh-CN", base_url=server.url)
-    page = context.new_page()
-    page.set_default_timeout(10_000)
-    yield page
-    context.close()
-
-
 def local(when: dt.datetime) -> str:
     """A time as a datetime-local input takes it, in the city's zone."""
     return when.astimezone(CITY).strftime("%Y-%m-%dT%H:%M")

@@ -22,16 +22,6 @@ from test_claim_concurrency import claim, open_campaign
 pytestmark = pytest.mark.browser
 
 
-@pytest.fixture
-def desk_page(browser, server):
-    """A desktop-sized page: the bureau reads reports on a PC."""
-    context = browser.new_context(viewport={"width": 1366, "height": 900}, locale="zh-CN", base_url=server.url)
-    page = context.new_page()
-    page.set_default_timeout(10_000)
-    yield page
-    context.close()
-
-
 def a_sale(http: Http, campaign: dict, clock) -> None:
     """A resident claims a 满50减20 voucher and spends ¥88 with it at an enrolled shop."""
     shop, _owner = make_merchant(MerchantStatus.approved, name="报表测试小馆")

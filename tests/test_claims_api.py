@@ -10,17 +10,9 @@ from sqlalchemy import func, select, text
 from voucher_app.accounts.models import Role
 from voucher_app.extensions import db
 from voucher_app.ledger.models import Account, LedgerEntry
-from voucher_app.vouchers.claiming import memo
 
 from builders import bearer, make_staff, resident_token, staff_token
 from campaign_data import T0, campaign_body
-
-
-@pytest.fixture(autouse=True)
-def _fresh_memo():
-    memo.forget()
-    yield
-    memo.forget()
 
 
 @pytest.fixture

@@ -14,16 +14,10 @@ from voucher_app.extensions import db
 from voucher_app.ledger.models import Account, LedgerEntry
 from voucher_app.redemptions.models import RedemptionAttempt
 from voucher_app.reports.service import refusals_by_code
-from voucher_app.vouchers.claiming import memo
 from voucher_app.vouchers.tokens import typed_code
 
 from builders import bearer, make_account, make_merchant, make_staff, resident_token, staff_token, token_for
 from campaign_data import T0, campaign_body
-
-
-@pytest.fixture(autouse=True)
-def _fresh_memo():
-    memo.forget()
 
 
 @pytest.fixture
@@ -108,6 +102,25 @@ def test_a_network_retry_gets_the_first_answer(client, shop):
     again = redeem(client, shop["cashier"], token, key="till-7-0001")
     assert first.status_code == again.status_code == 201 and first.get_json() == again.get_json()
     assert moved(shop["campaign"]["id"], Account.reserved, Account.payable) == 3_000
+
+
+def test_a_retry_after_the_qr_went_stale_still_gets_the_first_answer(client, shop, clock):
+    token = qr(client, shop)
+    first = redeem(client, shop["cashier"], token, key="till-7-0002")
+    clock.advance(seconds=90)  # the till's network came back after the token's minute
+    again = redeem(client, shop["cashier"], token, key="till-7-0002")
+    assert again.status_code == 201 and again.get_json() == first.get_json()
+    assert moved(shop["campaign"]["id"], Account.reserved, Account.payable) == 3_000
+
+
+def test_the_same_key_with_a_different_bill_is_a_conflict_and_changes_nothing(client, shop):
+    token = qr(client, shop)
+    assert redeem(client, shop["cashier"], token, bill=12_800, key="till-7-0003").status_code == 201
+    attempts = db.session.scalar(select(func.count()).select_from(RedemptionAttempt))
+    response = redeem(client, shop["cashier"], token, bill=20_000, key="till-7-0003")
+    assert (response.status_code, code(response)) == (409, "idempotency_conflict")
+    assert moved(shop["campaign"]["id"], Account.reserved, Account.payable) == 3_000
+    assert db.session.scalar(select(func.count()).select_from(RedemptionAttempt)) == attempts
 
 
 @pytest.mark.parametrize("token, expected", [("garbage", "invalid_token"), ("", "invalid_token")])

@@ -13,7 +13,6 @@ from openpyxl import load_workbook
 
 from voucher_app.accounts.models import Role
 from voucher_app.reports.charts import WIDTH, Series, horizontal_bars, nice_scale, vertical_bars
-from voucher_app.vouchers.claiming import memo
 
 from builders import PASSWORD, make_account, make_staff, next_phone
 from scenario import World, at, make_resident, tallied_world
@@ -31,11 +30,6 @@ def signed_in(client, role: Role):
     user = make_staff(role)
     assert sign_in_staff(client, user.username, PASSWORD).status_code == 302
     return client
-
-
-@pytest.fixture(autouse=True)
-def _fresh_memo():
-    memo.forget()
 
 
 @pytest.fixture

@@ -6,17 +6,11 @@ import pytest
 
 from voucher_app.accounts.models import Role
 from voucher_app.scheduler.runs import run_due
-from voucher_app.vouchers.claiming import memo
 
 from builders import make_account, make_staff, token_for
 from scenario import World, at, tallied_world
 
 ZERO = {"redeemed": 0, "refunded": 0, "subsidy_cents": 0, "bill_cents": 0, "merchants": 0, "leverage": None}
-
-
-@pytest.fixture(autouse=True)
-def _fresh_memo():
-    memo.forget()
 
 
 @pytest.fixture

@@ -24,11 +24,6 @@ from builders import make_staff
 from voucher_app.accounts.models import Role
 
 
-@pytest.fixture(autouse=True)
-def _fresh_memo():
-    memo.forget()
-
-
 @pytest.fixture
 def world(city, clock) -> World:
     return World(clock)
