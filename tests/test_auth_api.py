@@ -1,6 +1,10 @@
 """Signing in over the API: SMS codes for residents, passwords for staff, bearer tokens."""
 from __future__ import annotations
 
+import time
+
+import pytest
+
 from voucher_app.accounts.models import Role
 
 from builders import PASSWORD, bearer, latest_code, make_staff, next_phone, resident_token, staff_token
@@ -180,3 +184,40 @@ def test_staff_tokens_expire_after_twelve_hours(client, clock):
     assert client.get("/api/v1/me", headers=bearer(token)).status_code == 200
     clock.advance(minutes=2)
     assert client.get("/api/v1/me", headers=bearer(token)).get_json()["code"] == "unauthorized"
+
+
+class TestTokensRememberedByTheWorker:
+    """Production remembers a verified token and its user for a few seconds (API_USER_CACHE_SECONDS)."""
+
+    @pytest.fixture
+    def app_overrides(self):
+        return {"API_USER_CACHE_SECONDS": 0.3}
+
+    def test_a_disabled_account_stops_working_once_the_remembered_user_is_stale(self, client):
+        from voucher_app.extensions import db
+
+        cashier = make_staff(Role.cashier)
+        token = staff_token(client, cashier.username)
+        assert client.get("/api/v1/me", headers=bearer(token)).status_code == 200
+        cashier.is_active = False
+        db.session.commit()
+        time.sleep(0.35)
+        assert client.get("/api/v1/me", headers=bearer(token)).get_json()["code"] == "unauthorized"
+
+    def test_a_remembered_token_still_expires_by_its_age(self, client, clock):
+        admin = make_staff(Role.admin)
+        token = staff_token(client, admin.username)
+        assert client.get("/api/v1/me", headers=bearer(token)).status_code == 200
+        clock.advance(hours=12, minutes=1)
+        assert client.get("/api/v1/me", headers=bearer(token)).get_json()["code"] == "unauthorized"
+
+    def test_a_changed_name_is_seen_once_the_remembered_user_is_stale(self, client):
+        from voucher_app.extensions import db
+
+        admin = make_staff(Role.admin)
+        token = staff_token(client, admin.username)
+        assert client.get("/api/v1/me", headers=bearer(token)).status_code == 200
+        admin.display_name = "新名字"
+        db.session.commit()
+        time.sleep(0.35)
+        assert client.get("/api/v1/me", headers=bearer(token)).get_json()["display_name"] == "新名字"

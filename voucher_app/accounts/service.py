@@ -166,29 +166,45 @@ def _as_user(row) -> User:
 
 
 class _RecentUsers:
-    """Per process: the tokens recently checked and their users, for ``API_USER_CACHE_SECONDS``.
+    """Per process: the tokens already verified, each with its user as loaded at most
+    ``API_USER_CACHE_SECONDS`` ago.
 
     In a rush every request of the same resident would verify the same signature and load the same
-    row again; this keeps both for a few seconds (the very same token string was verified, so its
-    signature holds; its age is still checked on every request). The price, stated: an account
+    row again. A token string whose signature once verified stays verified, so that is done once per
+    process; its age is checked on every request, and its user's row is read again when the copy is
+    older than the TTL (and the copy reused if the row is unchanged). The price, stated: an account
     disabled meanwhile keeps working that much longer. The users kept are detached, read-only.
     """
 
     MAX_ENTRIES = 100_000
 
     def __init__(self):
-        self._entries: dict[str, tuple[float, dt.datetime, User]] = {}
+        self._entries: dict[str, list] = {}  # token → [loaded at (monotonic), issued, claims, row, user]
 
-    def get(self, token: str, ttl: float) -> tuple[dt.datetime, User] | None:
-        entry = self._entries.get(token)
-        if entry is None or ttl <= 0 or time.monotonic() - entry[0] > ttl:
+    def user(self, token: str, now: dt.datetime, ttl: float) -> User | None:
+        entry = self._entries.get(token) if ttl > 0 else None
+        if entry is None:
+            try:
+                claims, issued = _serializer().loads(token, return_timestamp=True)
+            except (BadSignature, SignatureExpired):
+                return None
+            entry = [None, issued, claims, None, None]
+        loaded_at, issued, claims, known_row, user = entry
+        if loaded_at is None or time.monotonic() - loaded_at > ttl:
+            row = hot().one(_USER_BY_ID, p_id=claims.get("u"))
+            if row is None or not row.is_active or row.role != claims.get("r"):
+                self._entries.pop(token, None)
+                return None
+            if row != known_row:
+                user = _as_user(row._asdict())
+            entry[:] = [time.monotonic(), issued, claims, row, user]
+            if ttl > 0:
+                if len(self._entries) >= self.MAX_ENTRIES:
+                    self._entries.clear()
+                self._entries[token] = entry
+        if (now - issued).total_seconds() > token_ttl(user):
             return None
-        return entry[1], entry[2]
-
-    def put(self, token: str, issued: dt.datetime, user: User) -> None:
-        if len(self._entries) >= self.MAX_ENTRIES:
-            self._entries.clear()
-        self._entries[token] = (time.monotonic(), issued, user)
+        return user
 
 
 _recent_users = _RecentUsers()
@@ -196,21 +212,4 @@ _recent_users = _RecentUsers()
 
 def user_for_token(token: str, now: dt.datetime) -> User | None:
     """The active user a bearer token was issued to, or None if it is forged, expired or revoked."""
-    ttl = current_app.config["API_USER_CACHE_SECONDS"]
-    recent = _recent_users.get(token, ttl)
-    if recent is not None:
-        issued, user = recent
-    else:
-        try:
-            payload, issued = _serializer().loads(token, return_timestamp=True)
-        except (BadSignature, SignatureExpired):
-            return None
-        row = hot().one(_USER_BY_ID, p_id=payload.get("u"))
-        if row is None or not row.is_active or row.role != payload.get("r"):
-            return None
-        user = _as_user(row._asdict())
-        if ttl > 0:
-            _recent_users.put(token, issued, user)
-    if (now - issued).total_seconds() > token_ttl(user):
-        return None
-    return user
+    return _recent_users.user(token, now, current_app.config["API_USER_CACHE_SECONDS"])
