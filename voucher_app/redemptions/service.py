@@ -22,12 +22,11 @@ from __future__ import annotations
 
 import dataclasses
 import datetime as dt
-import json
 import re
 
 from flask import current_app
 from flask_babel import gettext as _
-from sqlalchemy import String, and_, bindparam, exists, select, text, update
+from sqlalchemy import Integer, String, and_, bindparam, exists, select, text, update
 from sqlalchemy.exc import IntegrityError
 
 from campaigns.lifecycle import effective_status
@@ -102,30 +101,43 @@ _INSERT_ATTEMPT = insert_row(RedemptionAttempt.__table__, ["id", "at", "merchant
 _INSERT_ANSWER = insert_row(IdempotencyRecord.__table__, ["user_id", "key", "request_hash", "body", "created_at"],
                             status=201)
 
-# PostgreSQL: the whole redemption in one statement, which commits by itself (autocommit) — one round
-# trip instead of seven with BEGIN and COMMIT. ``target`` locks the voucher's row (a second till
-# waits here, then reads the row the first one left); the spend happens only if that row is still
-# claimed and unexpired; when it is not, nothing is inserted and no row comes back.
-# The conditions are on ``target``, not on the vouchers scanned by the UPDATE, on purpose: written
-# on ``vouchers`` they match the partial index of claimed vouchers by expiry, and with statistics
-# taken before a rush (every voucher still available: "no claimed vouchers") the planner scans
-# that index — every claimed voucher — for each sale instead of fetching one row by its key.
-_SPEND_ALL = Prepared(text("""
-WITH target AS MATERIALIZED (
-    SELECT id, campaign_id, status, expires_at FROM vouchers WHERE id = :voucher_id FOR UPDATE
+# PostgreSQL: a sale in one statement, which commits by itself (autocommit) — one round trip instead
+# of seven with BEGIN and COMMIT. Every rule of the contract is its condition: the voucher claimed and
+# unexpired, its campaign among ``:campaign_ids`` (open by the clock and inside its hours and weekdays,
+# judged in Python) with its stored status read again here, the shop approved and enrolled, the bill
+# at the threshold, and no first answer under the key (``prior``, returned when there is one). When
+# any fails nothing is written, and ``redeem`` takes the long way — the scan, then the rules one by
+# one — to answer with the contract's first failing code.
+# ``target`` locks the voucher's row: a second till waits there, then reads the row the first one
+# left. The conditions are on ``target``, not on the vouchers scanned by the UPDATE, on purpose:
+# written on ``vouchers`` they match the partial index of claimed vouchers by expiry, and with
+# statistics taken before a rush (every voucher still available: "no claimed vouchers") the planner
+# scans that index — every claimed voucher — for each sale instead of fetching one row by its key.
+_REDEEM_ALL = Prepared(text("""
+WITH prior AS (
+    SELECT request_hash, status, body FROM idempotency_records WHERE user_id = :cashier_id AND key = :key
+), target AS MATERIALIZED (
+    SELECT id, campaign_id, status, expires_at, threshold_cents, discount_cents
+    FROM vouchers WHERE id = :voucher_id FOR UPDATE
 ), spent AS (
     UPDATE vouchers v SET status = 'redeemed', redeemed_at = :now
     FROM target
     WHERE v.id = target.id AND target.status = 'claimed' AND target.expires_at > :now
-    RETURNING v.id, v.campaign_id
+      AND target.campaign_id = ANY(:campaign_ids) AND target.threshold_cents <= :bill_cents
+      AND NOT EXISTS (SELECT 1 FROM prior)
+      AND EXISTS (SELECT 1 FROM campaigns c WHERE c.id = target.campaign_id AND c.status IN ('scheduled', 'open'))
+      AND EXISTS (SELECT 1 FROM merchants m WHERE m.id = :merchant_id AND m.status = 'approved')
+      AND EXISTS (SELECT 1 FROM enrolments e WHERE e.campaign_id = target.campaign_id
+                  AND e.merchant_id = :merchant_id AND e.status = 'approved')
+    RETURNING v.id, v.campaign_id, target.discount_cents, GREATEST(:bill_cents - target.discount_cents, 0) AS payable
 ), redemption AS (
     INSERT INTO redemptions (id, voucher_id, campaign_id, merchant_id, cashier_id, bill_cents, discount_cents,
                              payable_cents, redeemed_at)
-    SELECT :redemption_id, id, campaign_id, :merchant_id, :cashier_id, :bill_cents, :discount_cents,
-           :payable_cents, :now FROM spent
+    SELECT :redemption_id, id, campaign_id, :merchant_id, :cashier_id, :bill_cents, discount_cents, payable, :now
+    FROM spent
 ), entry AS (
     INSERT INTO ledger_entries (id, campaign_id, voucher_id, from_account, to_account, amount_cents, kind, at)
-    SELECT :entry_id, campaign_id, id, 'reserved', 'payable', :discount_cents, 'redeem', :now FROM spent
+    SELECT :entry_id, campaign_id, id, 'reserved', 'payable', discount_cents, 'redeem', :now FROM spent
 ), attempt AS (
     INSERT INTO redemption_attempts (id, at, merchant_id, cashier_id, voucher_id, campaign_id, bill_cents, outcome,
                                      redemption_id)
@@ -133,11 +145,60 @@ WITH target AS MATERIALIZED (
     FROM spent
 ), answer AS (
     INSERT INTO idempotency_records (user_id, key, request_hash, status, body, created_at)
-    SELECT :cashier_id, :key, :request_hash, 201, CAST(:body AS json), :now
+    SELECT :cashier_id, :key, :request_hash, 201,
+           json_build_object('id', CAST(:redemption_id AS text), 'voucher_id', id,
+                             'merchant_id', CAST(:merchant_id AS text), 'campaign_id', campaign_id,
+                             'bill_cents', CAST(:bill_cents AS bigint), 'discount_cents', discount_cents,
+                             'payable_cents', payable, 'redeemed_at', CAST(:redeemed_at_iso AS text),
+                             'refunded_at', NULL), :now
     FROM spent WHERE CAST(:key AS varchar) IS NOT NULL
 )
-SELECT id FROM spent
-""").columns(id=String))
+SELECT prior.request_hash, prior.status AS answer_status, prior.body AS answer,
+       spent.id, spent.campaign_id, spent.discount_cents, spent.payable
+FROM (SELECT 1) AS one LEFT JOIN prior ON true LEFT JOIN spent ON true
+""").columns(request_hash=String, answer_status=Integer, answer=_answers.c.body.type, id=String,
+             campaign_id=String, discount_cents=Integer, payable=Integer))
+
+
+def _acceptable_campaigns(now: dt.datetime) -> list[str]:
+    """The campaigns whose vouchers a till may take at ``now`` by the clock: open, inside their hours
+    and weekdays (from the snapshot of live campaigns; the statement reads their status again)."""
+    zone = city_zone()
+    return [c.id for c in memo.live() if effective_status(c, now) is CampaignStatus.open
+            and within(now, zone, c.valid_from, c.valid_to, list(c.valid_weekdays) if c.valid_weekdays else None)]
+
+
+def _spend_at_once(voucher_id: str, amount: int, actor: User, now: dt.datetime, key: str | None,
+                   request_hash: str, campaign_ids: list[str], redemption_id: str):
+    """PostgreSQL: run ``_REDEEM_ALL``; its row (``IntegrityError`` if a parallel request committed
+    the same key or voucher first)."""
+    return hot().write(_REDEEM_ALL, now=now, voucher_id=voucher_id, campaign_ids=campaign_ids, bill_cents=amount,
+                       merchant_id=actor.merchant_id, cashier_id=actor.id, key=key, redemption_id=redemption_id,
+                       entry_id=new_id(), attempt_id=new_id(), request_hash=request_hash,
+                       redeemed_at_iso=iso(now))
+
+
+def _redeem_at_once(voucher_id: str, bill, actor: User, now: dt.datetime, key: str | None,
+                    request_hash: str) -> tuple[dict, int] | None:
+    """PostgreSQL's short way: the answer — a first answer under the key, or the sale — or None when
+    nothing was written and the long way must say why."""
+    amount = _valid_bill(bill)
+    campaign_ids = _acceptable_campaigns(now) if amount is not None and actor.merchant_id else []
+    if not campaign_ids:
+        return None
+    redemption_id = new_id()
+    try:
+        row = _spend_at_once(voucher_id, amount, actor, now, key, request_hash, campaign_ids, redemption_id)
+    except IntegrityError:
+        return None  # the same key or voucher, committed by a parallel request first: the long way tells
+    stored = first_answer(request_hash, row.request_hash, row.answer_status, row.answer)
+    if stored is not None:
+        return stored
+    if row.id is None:
+        return None
+    return {"id": redemption_id, "voucher_id": row.id, "merchant_id": actor.merchant_id,
+            "campaign_id": row.campaign_id, "bill_cents": amount, "discount_cents": row.discount_cents,
+            "payable_cents": row.payable, "redeemed_at": iso(now), "refunded_at": None}, 201
 
 
 def _voucher_id_named_by(text: str, now: dt.datetime) -> str:
@@ -266,6 +327,10 @@ def redeem(token: str, bill, actor: User, now: dt.datetime, key: str | None = No
         _merchant_of(actor)
         _record_refusal(actor, now, refusal.code, None, bill)
         raise
+    if not hot().sqlite:
+        answer = _redeem_at_once(voucher_id, bill, actor, now, key, request_hash)
+        if answer is not None:
+            return answer
     scan = _scan(voucher_id, actor, key)
     stored = first_answer(request_hash, scan.request_hash, scan.answer_status, scan.answer)
     if stored is not None:
@@ -290,7 +355,7 @@ def _redeem_once(voucher, bill: int, actor: User, now: dt.datetime, key: str | N
         if hot().sqlite:
             _spend_in_transaction(voucher, bill, actor, now, key, request_hash, body)
         else:
-            _spend_in_one_statement(voucher, bill, actor, now, key, request_hash, body)
+            body = _spend_in_one_statement(voucher, bill, actor, now, key, request_hash, body)
     except IntegrityError:
         # Another redemption of this voucher, or this key, committed first.
         stored = replay(actor.id, key, request_hash)
@@ -319,15 +384,16 @@ def _spend_in_transaction(voucher, bill: int, actor: User, now: dt.datetime, key
 
 
 def _spend_in_one_statement(voucher, bill: int, actor: User, now: dt.datetime, key: str | None,
-                            request_hash: str, body: dict) -> None:
-    """PostgreSQL: ``_SPEND_ALL``; when it spends nothing, the voucher's state says why."""
-    spent = hot().write(_SPEND_ALL, now=now, voucher_id=voucher.id, redemption_id=body["id"],
-                        merchant_id=voucher.merchant_id, cashier_id=actor.id, bill_cents=bill,
-                        discount_cents=body["discount_cents"], payable_cents=body["payable_cents"],
-                        entry_id=new_id(), attempt_id=new_id(), key=key,
-                        request_hash=request_hash, body=json.dumps(body, ensure_ascii=False))
-    if spent is None:
+                            request_hash: str, body: dict) -> dict:
+    """PostgreSQL's long way, the rules checked: ``_REDEEM_ALL`` for this voucher's campaign; when it
+    spends nothing, a first answer stored meanwhile or the voucher's state says why."""
+    row = _spend_at_once(voucher.id, bill, actor, now, key, request_hash, [voucher.campaign_id], body["id"])
+    stored = first_answer(request_hash, row.request_hash, row.answer_status, row.answer)
+    if stored is not None:
+        return stored[0]
+    if row.id is None:
         _refuse_unspent(hot().one(_STATE, p_id=voucher.id), now)
+    return body
 
 
 def _refuse_unspent(state, now: dt.datetime) -> None:

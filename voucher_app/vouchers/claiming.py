@@ -100,6 +100,7 @@ class _Memo:
     def __init__(self):
         self._campaigns: dict[str, CampaignFacts] = {}
         self._sold_out: dict[str, float] = {}
+        self._live: tuple[float, tuple[str, ...]] | None = None
         self._lock = threading.Lock()
 
     def campaign(self, campaign_id: str) -> CampaignFacts:
@@ -109,6 +110,14 @@ class _Memo:
             with self._lock:
                 self._campaigns[campaign_id] = facts
         return facts
+
+    def live(self) -> list[CampaignFacts]:
+        """Every campaign published and neither closed nor cancelled, as of at most ``SNAPSHOT_SECONDS`` ago."""
+        live = self._live
+        if live is None or time.monotonic() - live[0] > SNAPSHOT_SECONDS:
+            ids = tuple(db.session.scalars(select(Campaign.id).where(Campaign.status.in_(_CLAIMABLE_STATUSES))))
+            live = self._live = (time.monotonic(), ids)
+        return [self.campaign(campaign_id) for campaign_id in live[1]]
 
     def is_sold_out(self, tier_id: str) -> bool:
         until = self._sold_out.get(tier_id)
@@ -125,6 +134,7 @@ class _Memo:
         with self._lock:
             self._campaigns.clear()
             self._sold_out.clear()
+            self._live = None
 
 
 memo = _Memo()
