@@ -11,10 +11,10 @@ Every voucher a round releases already exists as a row (``minting.py``). A claim
 2. then one short write: take one unclaimed, released row of the tier with a single ``UPDATE …
    RETURNING``, numbered with the resident's next campaign slot and round slot, move the discount
    from ``available`` to ``reserved`` in the ledger, and store the idempotency record — all or
-   nothing. On SQLite that is a transaction of a few statements that first re-reads the campaign's
-   status and the resident's counts; on PostgreSQL it is one statement (data-modifying CTEs, the
-   status a condition of the take), which commits atomically by itself. Both run on the hot-path
-   connection (``hotpath.py``).
+   nothing. On SQLite that is a transaction of three statements that read nothing first; on
+   PostgreSQL it is one statement (data-modifying CTEs), which commits atomically by itself. On both
+   the campaign's status is a condition of the take. Both run on the hot-path connection
+   (``hotpath.py``).
 
 No oversell: a voucher is a row, and a row is claimed by an UPDATE that only matches it while it is
 still ``available``.
@@ -180,12 +180,18 @@ _vouchers = Voucher.__table__
 _records = IdempotencyRecord.__table__
 _ledger = LedgerEntry.__table__
 
-# SQLite: the one read before the write — the resident's counts and, for a repeated key, the stored answer.
-_held = (select(func.count().label("in_campaign"),
-                func.count().filter(_vouchers.c.claim_round_id == bindparam("p_round_id")).label("in_round"))
-         .where(_vouchers.c.resident_id == bindparam("p_resident_id"),
-                _vouchers.c.campaign_id == bindparam("p_campaign_id"))
-         .subquery())
+# SQLite: the one read before the write — how many vouchers the resident holds in the campaign and
+# the round, and for a repeated key the stored answer. A resident's slots are numbered 1, 2, 3 … as
+# they claim, so the highest slot is the count: one step down the slot's unique index, where counting
+# would visit every voucher the resident holds.
+def _highest(slot, scope, scope_param: str):
+    return func.coalesce(select(func.max(slot)).where(scope == bindparam(scope_param),
+                                                      _vouchers.c.resident_id == bindparam("p_resident_id"))
+                         .scalar_subquery(), 0)
+
+
+_held = select(_highest(_vouchers.c.resident_slot, _vouchers.c.campaign_id, "p_campaign_id").label("in_campaign"),
+               _highest(_vouchers.c.round_slot, _vouchers.c.claim_round_id, "p_round_id").label("in_round")).subquery()
 _LOOK = Prepared(
     select(_held.c.in_campaign, _held.c.in_round, _records.c.request_hash, _records.c.status, _records.c.body)
     .select_from(_held.outerjoin(_records, and_(_records.c.user_id == bindparam("p_resident_id"),
@@ -329,9 +335,11 @@ def _refusal_after_nothing_taken(facts: CampaignFacts, tier_id: str, now: dt.dat
 _CLAIM_ALL = Prepared(text("""
 WITH prior AS (
     SELECT request_hash, status, body FROM idempotency_records WHERE user_id = :resident_id AND key = :key
-), held AS (
-    SELECT count(*) AS in_campaign, count(*) FILTER (WHERE claim_round_id = :round_id) AS in_round
-    FROM vouchers WHERE resident_id = :resident_id AND campaign_id = :campaign_id
+), held AS (  -- the highest slots are the counts (see _LOOK)
+    SELECT coalesce((SELECT max(resident_slot) FROM vouchers
+                     WHERE campaign_id = :campaign_id AND resident_id = :resident_id), 0) AS in_campaign,
+           coalesce((SELECT max(round_slot) FROM vouchers
+                     WHERE claim_round_id = :round_id AND resident_id = :resident_id), 0) AS in_round
 ), pick AS (
     SELECT id FROM vouchers
     WHERE tier_id = :tier_id AND status = 'available' AND release_at <= :now
