@@ -161,6 +161,8 @@ def end_read_transaction() -> None:
     """End the request session's read transaction, if any: on SQLite a write must then begin
     ``IMMEDIATE`` rather than upgrade a read lock, and a later read must not keep a snapshot older
     than a write made on another connection (``hotpath.py``)."""
+    if not db.session.registry.has():
+        return  # the request made no session (the hot path needs none): nothing to end, nothing to create
     session = db.session()
     _refuse_unsaved(session)
     if session.in_transaction():
