@@ -18,7 +18,7 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from bench.harness import Server, app_for, fresh_database, load  # noqa: E402
+from bench.harness import Server, app_for, fresh_database, load, report, rounds, settle  # noqa: E402
 
 
 def prepare(app, vouchers: int, residents: int) -> tuple[dict, list[str]]:
@@ -80,7 +80,8 @@ def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--database-url", help="PostgreSQL to use (its public schema is emptied); default SQLite")
     parser.add_argument("--clients", type=int, default=64, help="concurrent connections")
-    parser.add_argument("--seconds", type=int, default=8)
+    parser.add_argument("--seconds", type=int, default=6, help="length of each measurement")
+    parser.add_argument("--rounds", type=int, default=3, help="(bare, workload) pairs per workload; the median counts")
     parser.add_argument("--workers", type=int, default=2)
     parser.add_argument("--threads", type=int, default=1)
     parser.add_argument("--vouchers", type=int, default=60_000)
@@ -90,42 +91,41 @@ def main() -> int:
     work = Path(tempfile.mkdtemp(prefix="claim-rush-"))
     database_url = fresh_database(args.database_url, work)
     app = app_for(database_url, work / "keys")
-    print(f"preparing: {args.vouchers} vouchers, {args.residents} residents on "
-          f"{'PostgreSQL' if args.database_url else 'SQLite'} …", flush=True)
+    db_name = "PostgreSQL" if args.database_url else "SQLite"
+    print(f"preparing: {args.vouchers} vouchers, {args.residents} residents on {db_name} …", flush=True)
     campaign, tokens = prepare(app, args.vouchers, args.residents)
+    settle(database_url)
     claim_path = f"/api/v1/campaigns/{campaign['id']}/claims"
     claim_lines = [f"POST {claim_path} {t} " + json.dumps({"tier_id": campaign["tier_id"]}, separators=(",", ":"))
                    for t in tokens]
 
     server = Server(database_url, work / "keys", args.workers, args.threads)
     try:
-        common = {"connections": args.clients, "seconds": args.seconds}
+        common = {"count": args.rounds, "connections": args.clients, "seconds": args.seconds}
         load(server, ["GET /api/v1/health -"], connections=args.clients, seconds=2)  # warm up
-        bare = load(server, ["GET /api/v1/health -"], **common)
-        rush = load(server, claim_lines, **common)
-        # Sell out what is left, then measure a rush that meets an empty round.
+        rush = rounds(server, claim_lines, "201", **common)
+        claimed_in_rush = counts(app, campaign["id"])["claimed"]
+        # Sell out what is left, then measure rushes that meet an empty round.
         while counts(app, campaign["id"])["claimed"] < args.vouchers:
             load(server, claim_lines, connections=args.clients, seconds=3)
-        refusals = load(server, claim_lines, **common)
+        refusals = rounds(server, claim_lines, "409:sold_out", **common)
         final = counts(app, campaign["id"])
     finally:
         server.stop()
 
-    claims = rush.count("201")
     oversell = max(0, final["claimed"] - args.vouchers) + final["residents_over_limit"]
-    db_name = "PostgreSQL" if args.database_url else "SQLite"
     print(f"\nclaim rush on {db_name}: {args.workers} workers × {args.threads} threads, {args.clients} clients, "
-          f"{args.seconds:g} s per measurement")
-    print(f"  bare endpoint       {bare.per_second:8.0f} req/s   p50 {bare.p50_ms:6.1f} ms   p99 {bare.p99_ms:6.1f} ms")
-    print(f"  successful claims   {claims / rush.seconds:8.0f} /s     p50 {rush.p50_ms:6.1f} ms   p99 {rush.p99_ms:6.1f} ms"
-          f"   ratio {claims / rush.seconds / bare.per_second:.2f}× (target ≥ {0.45 if not args.database_url else 0.35})")
-    print(f"  sold-out refusals   {refusals.count('409:sold_out') / refusals.seconds:8.0f} /s     "
-          f"p50 {refusals.p50_ms:6.1f} ms   p99 {refusals.p99_ms:6.1f} ms"
-          f"   ratio {refusals.count('409:sold_out') / refusals.seconds / bare.per_second:.2f}× (target ≥ 0.8)")
-    print(f"  oversell            {oversell} (claimed {final['claimed']} of {args.vouchers}; "
-          f"other answers during the rush: { {k: v for k, v in rush.statuses.items() if k != '201'} })")
-    print(f"  answers after sell-out {refusals.statuses}")
-    print(f"  socket errors       bare {bare.errors}, rush {rush.errors}, refusals {refusals.errors}")
+          f"{args.rounds} rounds of {args.seconds} s (bare endpoint, then the workload)")
+    report("successful claims", rush, 0.45 if not args.database_url else 0.35)
+    report("sold-out refusals", refusals, 0.8)
+    other = {}
+    for r in rush:
+        for status, n in r.work.statuses.items():
+            if status != "201":
+                other[status] = other.get(status, 0) + n
+    print(f"  oversell            {oversell} (claimed {final['claimed']} of {args.vouchers}, "
+          f"{claimed_in_rush} in the measured rushes; other answers during the rushes: {other})")
+    print(f"  socket errors       {sum(r.bare.errors + r.work.errors for r in rush + refusals)}")
     return 0 if oversell == 0 else 1
 
 

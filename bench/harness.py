@@ -133,6 +133,25 @@ def app_for(database_url: str, keys_dir: Path):
     return create_app("development", {"SQLALCHEMY_DATABASE_URI": database_url})
 
 
+def settle(database_url: str) -> None:
+    """After preparing: let the database catch up with the bulk load before anything is measured —
+    PostgreSQL vacuumed, analysed and checkpointed (else autovacuum and the checkpointer start in
+    the first measurement), SQLite's write-ahead log folded into the file."""
+    from sqlalchemy import create_engine, text
+
+    if database_url.startswith("sqlite"):
+        engine = create_engine(database_url)
+        with engine.connect() as conn:
+            conn.exec_driver_sql("PRAGMA wal_checkpoint(TRUNCATE)")
+    else:
+        engine = create_engine(database_url.replace("postgresql://", "postgresql+psycopg://", 1),
+                               isolation_level="AUTOCOMMIT")
+        with engine.connect() as conn:
+            conn.execute(text("VACUUM (ANALYZE)"))
+            conn.execute(text("CHECKPOINT"))
+    engine.dispose()
+
+
 class Server:
     """``voucher serve`` with rate limits off, the same for every measurement of a run."""
 
@@ -177,3 +196,51 @@ def load(server: Server, lines: list[str], *, connections: int, seconds: float, 
     if not match:
         raise RuntimeError("wrk said:\n" + out.stdout + out.stderr)
     return LoadResult(**json.loads(match.group(1)))
+
+
+@dataclass
+class Round:
+    """One workload measured right after the bare endpoint, on the same server."""
+
+    bare: LoadResult
+    work: LoadResult
+    answered: int  # the workload's requests that got the answer being measured
+
+    @property
+    def rate(self) -> float:
+        return self.answered / self.work.seconds
+
+    @property
+    def ratio(self) -> float:
+        return self.rate / self.bare.per_second
+
+
+def rounds(server: Server, lines: list[str], answer: str, *, count: int, connections: int,
+           seconds: float, disjoint: bool = False) -> list[Round]:
+    """``count`` rounds of (bare endpoint, workload), each ratio taken against its own ceiling.
+
+    The machine is shared and its speed drifts by ±10 % from one minute to the next; a workload
+    compared with a ceiling measured seconds before, and the median over rounds, keep that drift
+    out of the ratio. ``disjoint``: each round gets its own share of ``lines`` (a QR scanned once)."""
+    measured = []
+    for i in range(count):
+        bare = load(server, ["GET /api/v1/health -"], connections=connections, seconds=seconds)
+        work = load(server, lines[i::count] if disjoint else lines, connections=connections, seconds=seconds)
+        measured.append(Round(bare, work, work.count(answer)))
+    return measured
+
+
+def median_round(measured: list[Round]) -> Round:
+    return sorted(measured, key=lambda r: r.ratio)[len(measured) // 2]
+
+
+def report(label: str, measured: list[Round], target: float) -> Round:
+    """Print each round and the median one (by ratio); returns the median round."""
+    for i, r in enumerate(measured, 1):
+        print(f"    round {i}: bare {r.bare.per_second:6.0f} req/s   {label} {r.rate:6.0f} /s   "
+              f"p50 {r.work.p50_ms:5.1f} ms   p99 {r.work.p99_ms:5.1f} ms   ratio {r.ratio:.2f}×")
+    middle = median_round(measured)
+    p99s = sorted(r.work.p99_ms for r in measured)
+    print(f"  {label:18s} median {middle.rate:6.0f} /s (bare {middle.bare.per_second:.0f} req/s)   "
+          f"ratio {middle.ratio:.2f}× (target ≥ {target})   p99 median {p99s[len(p99s) // 2]:.1f} ms")
+    return middle
