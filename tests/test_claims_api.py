@@ -95,6 +95,23 @@ def test_sold_out_after_the_released_quantity(client, admin, clock):
     assert response.get_json()["next_release_at"] == "2026-12-02T21:00:00+08:00"
 
 
+def test_vouchers_before_where_this_worker_last_took_one_are_claimed_before_sold_out(client, admin, clock):
+    """A claim that locked a voucher and then failed leaves it unclaimed behind the point where this
+    worker searches from (``memo.frontier``); the search starts over once before saying sold out."""
+    from voucher_app.vouchers.claiming import memo
+    from voucher_app.vouchers.models import Voucher
+
+    campaign = published(client, admin, **small(quantity=3))
+    clock.advance(hours=1)
+    tier_id = campaign["tiers"][0]["id"]
+    last = db.session.scalars(select(Voucher).where(Voucher.tier_id == tier_id)
+                              .order_by(Voucher.release_at.desc(), Voucher.id.desc())).first()
+    memo.advance(tier_id, last.release_at, last.id)  # as if the two before it were still locked when it was taken
+    token = resident_token(client)
+    assert [claim(client, token, campaign).status_code for _ in range(3)] == [201, 201, 201]
+    assert code(claim(client, token, campaign)) == "sold_out"
+
+
 def test_leftovers_of_a_round_stay_claimable_in_the_next(client, admin, clock):
     campaign = published(client, admin, **small(quantity=2, rounds=2))
     clock.advance(hours=1)

@@ -101,6 +101,7 @@ class _Memo:
         self._campaigns: dict[str, CampaignFacts] = {}
         self._sold_out: dict[str, float] = {}
         self._live: tuple[float, tuple[str, ...]] | None = None
+        self._frontier: dict[str, tuple[dt.datetime, str]] = {}
         self._lock = threading.Lock()
 
     def campaign(self, campaign_id: str) -> CampaignFacts:
@@ -130,11 +131,19 @@ class _Memo:
         with self._lock:
             self._sold_out[tier_id] = time.monotonic() + ttl
 
+    def frontier(self, tier_id: str) -> tuple[dt.datetime, str] | None:
+        return self._frontier.get(tier_id)
+
+    def advance(self, tier_id: str, release_at: dt.datetime, voucher_id: str) -> None:
+        """The last voucher of the tier this process took: unclaimed ones are after it (see ``_CLAIM_ALL``)."""
+        self._frontier[tier_id] = (release_at, voucher_id)
+
     def forget(self) -> None:
         with self._lock:
             self._campaigns.clear()
             self._sold_out.clear()
             self._live = None
+            self._frontier.clear()
 
 
 memo = _Memo()
@@ -332,6 +341,13 @@ def _refusal_after_nothing_taken(facts: CampaignFacts, tier_id: str, now: dt.dat
 # come from the counts in the same statement's snapshot: a parallel claim of the same resident that
 # took them first makes this one fail on the slot's unique constraint, and the caller looks again.
 # The campaign's status is a condition of the take itself.
+# Vouchers are taken in (release, id) order, so the unclaimed ones of a tier lie after the last one
+# this process took (``memo.frontier``), and the search starts there (``:after_release``,
+# ``:after_id``). The index of unclaimed vouchers keeps an entry for every voucher claimed since the
+# last vacuum until vacuum removes it, and a search from the start steps over all of them: a claim
+# got slower with every claim before it (0.7 → 1.2 ms in 8,000 claims on a vacuumed table). A
+# voucher before the frontier can be free again only if a claim that had locked it failed; so when
+# nothing is found after the frontier the search runs once more from the start before "sold out".
 _CLAIM_ALL = Prepared(text("""
 WITH prior AS (
     SELECT request_hash, status, body FROM idempotency_records WHERE user_id = :resident_id AND key = :key
@@ -343,6 +359,7 @@ WITH prior AS (
 ), pick AS (
     SELECT id FROM vouchers
     WHERE tier_id = :tier_id AND status = 'available' AND release_at <= :now
+      AND (release_at, id) >= (:after_release, :after_id)
       AND NOT EXISTS (SELECT 1 FROM prior)
       AND (SELECT in_campaign FROM held) < :limit_per_resident AND (SELECT in_round FROM held) < :limit_per_round
     ORDER BY release_at, id LIMIT 1 FOR UPDATE SKIP LOCKED
@@ -353,7 +370,7 @@ WITH prior AS (
     FROM pick, held
     WHERE v.id = pick.id AND v.status = 'available'
       AND (SELECT status FROM campaigns WHERE id = :campaign_id) IN ('scheduled', 'open')
-    RETURNING v.id, v.tier_id, v.threshold_cents, v.discount_cents
+    RETURNING v.id, v.tier_id, v.threshold_cents, v.discount_cents, v.release_at
 ), reserved AS (
     INSERT INTO ledger_entries (id, campaign_id, voucher_id, from_account, to_account, amount_cents, kind, at)
     SELECT :ledger_id, :campaign_id, id, 'available', 'reserved', discount_cents, 'claim', :now FROM taken
@@ -367,26 +384,35 @@ WITH prior AS (
     FROM taken WHERE CAST(:key AS varchar) IS NOT NULL
 )
 SELECT held.in_campaign, held.in_round, prior.request_hash, prior.status AS answer_status, prior.body AS answer,
-       taken.id, taken.tier_id, taken.threshold_cents, taken.discount_cents
+       taken.id, taken.tier_id, taken.threshold_cents, taken.discount_cents, taken.release_at
 FROM held LEFT JOIN prior ON true LEFT JOIN taken ON true
 """).columns(in_campaign=Integer, in_round=Integer, request_hash=String, answer_status=Integer,
              answer=_records.c.body.type, id=String, tier_id=String, threshold_cents=Integer,
-             discount_cents=Integer))
+             discount_cents=Integer, release_at=_vouchers.c.release_at.type))
+_THE_START = (dt.datetime(1970, 1, 1, tzinfo=dt.timezone.utc), "")
 
 
 def _claim_in_one_statement(facts: CampaignFacts, tier_id: str, resident_id: str, current_round: RoundFacts,
                             next_release: dt.datetime | None, now: dt.datetime, key: str | None, request_hash: str):
     valid_until = min(now + dt.timedelta(days=facts.valid_days), facts.ends_at)
-    row = hot().write(_CLAIM_ALL, tier_id=tier_id, now=now, resident_id=resident_id, round_id=current_round.id,
-                      limit_per_resident=facts.limit_per_resident, limit_per_round=facts.limit_per_round,
-                      expires_at=valid_until, campaign_id=facts.id, ledger_id=new_id(), key=key,
-                      request_hash=request_hash, claimed_at_iso=iso(now), expires_at_iso=iso(valid_until))
-    stored = first_answer(request_hash, row.request_hash, row.answer_status, row.answer)
-    if stored is not None:
-        return stored
-    if row.id is None:
+    after = memo.frontier(tier_id)
+    while True:
+        after_release, after_id = after or _THE_START
+        row = hot().write(_CLAIM_ALL, tier_id=tier_id, now=now, resident_id=resident_id, round_id=current_round.id,
+                          limit_per_resident=facts.limit_per_resident, limit_per_round=facts.limit_per_round,
+                          expires_at=valid_until, campaign_id=facts.id, ledger_id=new_id(), key=key,
+                          request_hash=request_hash, claimed_at_iso=iso(now), expires_at_iso=iso(valid_until),
+                          after_release=after_release, after_id=after_id)
+        stored = first_answer(request_hash, row.request_hash, row.answer_status, row.answer)
+        if stored is not None:
+            return stored
+        if row.id is not None:
+            memo.advance(tier_id, row.release_at, row.id)
+            break
         _refuse_over_limit(facts, row.in_campaign, row.in_round)
-        raise _refusal_after_nothing_taken(facts, tier_id, now, next_release)
+        if after is None:
+            raise _refusal_after_nothing_taken(facts, tier_id, now, next_release)
+        after = None  # nothing after the frontier: once more from the start before "sold out"
     return {"id": row.id, "campaign_id": facts.id, "tier_id": row.tier_id, "status": VoucherStatus.claimed.value,
             "threshold_cents": row.threshold_cents, "discount_cents": row.discount_cents,
             "claimed_at": iso(now), "expires_at": iso(valid_until)}, 201
