@@ -153,15 +153,25 @@ def test_passwords_are_really_hashed(app):
     assert PASSWORD not in admin.password_hash and admin.password_hash.startswith(("scrypt:", "pbkdf2:"))
 
 
+def me(client, token):
+    return client.get("/api/v1/me", headers=bearer(token))
+
+
+def signed_in_staff(client, role: Role):
+    """A staff member and a bearer token of theirs that works."""
+    user = make_staff(role)
+    token = staff_token(client, user.username)
+    assert me(client, token).status_code == 200
+    return user, token
+
+
 def test_disabled_staff_cannot_sign_in_and_their_token_stops_working(client, app):
     from voucher_app.extensions import db
 
-    cashier = make_staff(Role.cashier)
-    token = staff_token(client, cashier.username)
-    assert client.get("/api/v1/me", headers=bearer(token)).status_code == 200
+    cashier, token = signed_in_staff(client, Role.cashier)
     cashier.is_active = False
     db.session.commit()
-    assert client.get("/api/v1/me", headers=bearer(token)).get_json()["code"] == "unauthorized"
+    assert me(client, token).get_json()["code"] == "unauthorized"
     assert client.post("/api/v1/auth/token", json={"username": cashier.username, "password": PASSWORD}
                        ).status_code == 401
 
@@ -196,28 +206,22 @@ class TestTokensRememberedByTheWorker:
     def test_a_disabled_account_stops_working_once_the_remembered_user_is_stale(self, client):
         from voucher_app.extensions import db
 
-        cashier = make_staff(Role.cashier)
-        token = staff_token(client, cashier.username)
-        assert client.get("/api/v1/me", headers=bearer(token)).status_code == 200
+        cashier, token = signed_in_staff(client, Role.cashier)
         cashier.is_active = False
         db.session.commit()
         time.sleep(0.35)
-        assert client.get("/api/v1/me", headers=bearer(token)).get_json()["code"] == "unauthorized"
+        assert me(client, token).get_json()["code"] == "unauthorized"
 
     def test_a_remembered_token_still_expires_by_its_age(self, client, clock):
-        admin = make_staff(Role.admin)
-        token = staff_token(client, admin.username)
-        assert client.get("/api/v1/me", headers=bearer(token)).status_code == 200
+        _admin, token = signed_in_staff(client, Role.admin)
         clock.advance(hours=12, minutes=1)
-        assert client.get("/api/v1/me", headers=bearer(token)).get_json()["code"] == "unauthorized"
+        assert me(client, token).get_json()["code"] == "unauthorized"
 
     def test_a_changed_name_is_seen_once_the_remembered_user_is_stale(self, client):
         from voucher_app.extensions import db
 
-        admin = make_staff(Role.admin)
-        token = staff_token(client, admin.username)
-        assert client.get("/api/v1/me", headers=bearer(token)).status_code == 200
+        admin, token = signed_in_staff(client, Role.admin)
         admin.display_name = "新名字"
         db.session.commit()
         time.sleep(0.35)
-        assert client.get("/api/v1/me", headers=bearer(token)).get_json()["display_name"] == "新名字"
+        assert me(client, token).get_json()["display_name"] == "新名字"

@@ -22,7 +22,7 @@ import hmac
 import struct
 import threading
 import time
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 
 import base45
@@ -46,10 +46,10 @@ class SigningKey:
     kid: str  # 8 hex characters
     private: Ed25519PrivateKey
     created: str  # file name prefix, sorts by age
+    public: Ed25519PublicKey = field(init=False, repr=False, compare=False)
 
-    @property
-    def public(self) -> Ed25519PublicKey:
-        return self.private.public_key()
+    def __post_init__(self):
+        object.__setattr__(self, "public", self.private.public_key())  # derived once: every scan verifies with it
 
     def public_raw(self) -> bytes:
         return self.public.public_bytes(serialization.Encoding.Raw, serialization.PublicFormat.Raw)
