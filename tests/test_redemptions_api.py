@@ -33,14 +33,24 @@ def shop(client, city, clock):
     cashier = make_account(Role.cashier, merchant)
     clock.advance(hours=1)  # 21:00 in the city, inside the window
     resident = bearer(resident_token(client))
-    voucher = client.post(f"/api/v1/campaigns/{campaign['id']}/claims", json={"tier_id": campaign["tiers"][0]["id"]},
-                          headers={**resident, "Idempotency-Key": uuid.uuid4().hex}).get_json()
     return {"admin": admin, "campaign": campaign, "merchant": merchant, "owner": owner,
-            "cashier": cashier, "resident": resident, "voucher": voucher}
+            "cashier": cashier, "resident": resident, "voucher": claimed(client, campaign, resident)}
+
+
+def claimed(client, campaign, resident) -> dict:
+    return client.post(f"/api/v1/campaigns/{campaign['id']}/claims", json={"tier_id": campaign["tiers"][0]["id"]},
+                       headers={**resident, "Idempotency-Key": uuid.uuid4().hex}).get_json()
 
 
 def qr(client, shop) -> str:
     return client.get(f"/api/v1/me/vouchers/{shop['voucher']['id']}/token", headers=shop["resident"]).get_json()["token"]
+
+
+def qr_for_a_new_voucher(client, shop) -> str:
+    """Another resident claims a voucher of the shop's campaign: its QR token."""
+    resident = bearer(resident_token(client))
+    voucher = claimed(client, shop["campaign"], resident)
+    return client.get(f"/api/v1/me/vouchers/{voucher['id']}/token", headers=resident).get_json()["token"]
 
 
 def as_(who) -> dict:
@@ -94,6 +104,17 @@ def test_a_second_scan_is_already_redeemed(client, shop):
     response = redeem(client, shop["cashier"], token)
     assert (response.status_code, code(response)) == (409, "already_redeemed")
     assert moved(shop["campaign"]["id"], Account.reserved, Account.payable) == 3_000
+
+
+def test_bills_of_every_size_up_to_the_maximum_are_taken_and_retried(client, shop, app):
+    """Bills past the small-integer range (¥327.67) and the largest allowed, and their retries."""
+    for bill in (32_768, 65_536, app.config["REDEMPTION_MAX_BILL_CENTS"]):
+        token = qr_for_a_new_voucher(client, shop)
+        key = uuid.uuid4().hex
+        first = redeem(client, shop["cashier"], token, bill=bill, key=key)
+        assert first.status_code == 201, first.get_json()
+        assert (first.get_json()["bill_cents"], first.get_json()["payable_cents"]) == (bill, bill - 3_000)
+        assert redeem(client, shop["cashier"], token, bill=bill, key=key).get_json() == first.get_json()
 
 
 def test_a_network_retry_gets_the_first_answer(client, shop):
