@@ -112,6 +112,34 @@ def test_vouchers_before_where_this_worker_last_took_one_are_claimed_before_sold
     assert code(claim(client, token, campaign)) == "sold_out"
 
 
+def test_a_sold_out_tier_is_looked_at_again_within_a_second_however_steady_the_refusals(client, admin, clock,
+                                                                                         monkeypatch):
+    """A worker remembers a sold-out tier for a second at most from the database's word; refusals
+    answered from that memory do not extend it. So a voucher that comes free again (a claim that had
+    locked it failed) is claimable within a second, even while a rush keeps being refused."""
+    from types import SimpleNamespace
+
+    from voucher_app.vouchers import claiming
+    from voucher_app.vouchers.models import Voucher
+
+    seconds = [1_000.0]
+    monkeypatch.setattr(claiming, "time", SimpleNamespace(monotonic=lambda: seconds[0]))
+    campaign = published(client, admin, **small(quantity=1))
+    clock.advance(hours=1)
+    assert claim(client, resident_token(client), campaign).status_code == 201
+    assert code(claim(client, resident_token(client), campaign)) == "sold_out"  # the database's word
+    for _ in range(3):
+        seconds[0] += 0.3
+        assert code(claim(client, resident_token(client), campaign)) == "sold_out"  # from memory
+    db.session.execute(text("UPDATE vouchers SET status = 'available', resident_id = NULL, claim_round_id = NULL, "
+                            "resident_slot = NULL, round_slot = NULL, claimed_at = NULL, expires_at = NULL "
+                            "WHERE tier_id = :tier"), {"tier": campaign["tiers"][0]["id"]})
+    db.session.commit()
+    seconds[0] += 0.2  # 1.1 s after the database said sold out
+    assert claim(client, resident_token(client), campaign).status_code == 201
+    assert db.session.scalar(select(func.count()).select_from(Voucher).where(Voucher.status == "claimed")) == 1
+
+
 def test_leftovers_of_a_round_stay_claimable_in_the_next(client, admin, clock):
     campaign = published(client, admin, **small(quantity=2, rounds=2))
     clock.advance(hours=1)

@@ -248,8 +248,13 @@ def _refuse_over_limit(facts: CampaignFacts, in_campaign: int, in_round: int) ->
                              "Try again in the next round.", n=facts.limit_per_round))
 
 
-def _sold_out(tier_id: str, now: dt.datetime, next_release: dt.datetime | None) -> SoldOut:
+def _found_sold_out(tier_id: str, now: dt.datetime, next_release: dt.datetime | None) -> SoldOut:
+    """The database found nothing left: remembered here (until the next release, a second at most)."""
     memo.sold_out(tier_id, now, next_release)
+    return _sold_out(next_release)
+
+
+def _sold_out(next_release: dt.datetime | None) -> SoldOut:
     if next_release is not None:
         return SoldOut(_("This round is sold out. The next round opens at %(when)s.",
                          when=iso(next_release)), next_release_at=iso(next_release))
@@ -276,7 +281,7 @@ def claim_voucher(campaign_id: str, tier_id: str, resident: User, now: dt.dateti
             stored = replay(resident.id, key, request_hash)
             if stored is not None:
                 return stored
-            raise _sold_out(tier_id, now, next_release)
+            raise _sold_out(next_release)  # not re-armed: a second at most from the database's word
         try:
             if not hot().sqlite:
                 return _claim_in_one_statement(facts, tier_id, resident.id, current_round, next_release, now, key,
@@ -330,7 +335,7 @@ def _refusal_after_nothing_taken(facts: CampaignFacts, tier_id: str, now: dt.dat
     if CampaignStatus(hot().one(_STATUS, p_campaign_id=facts.id).status) not in _CLAIMABLE_STATUSES:
         memo.forget()
         return CampaignClosed()
-    return _sold_out(tier_id, now, next_release)
+    return _found_sold_out(tier_id, now, next_release)
 
 
 # PostgreSQL: the whole claim in one statement ---------------------------------------------------------
