@@ -254,6 +254,18 @@ def _found_sold_out(tier_id: str, now: dt.datetime, next_release: dt.datetime | 
     return _sold_out(next_release)
 
 
+def _valid_until(facts: CampaignFacts, now: dt.datetime) -> dt.datetime:
+    """A voucher claimed now expires ``valid_days`` later, or with the campaign if that comes first."""
+    return min(now + dt.timedelta(days=facts.valid_days), facts.ends_at)
+
+
+def _claimed(facts: CampaignFacts, taken, now: dt.datetime, valid_until: dt.datetime) -> tuple[dict, int]:
+    """The answer to a claim that took ``taken`` (the taking statement's row)."""
+    return {"id": taken.id, "campaign_id": facts.id, "tier_id": taken.tier_id, "status": VoucherStatus.claimed.value,
+            "threshold_cents": taken.threshold_cents, "discount_cents": taken.discount_cents,
+            "claimed_at": iso(now), "expires_at": iso(valid_until)}, 201
+
+
 def _sold_out(next_release: dt.datetime | None) -> SoldOut:
     if next_release is not None:
         return SoldOut(_("This round is sold out. The next round opens at %(when)s.",
@@ -272,16 +284,13 @@ def claim_voucher(campaign_id: str, tier_id: str, resident: User, now: dt.dateti
         facts = memo.campaign(campaign_id)
         try:
             current_round, next_release = _check_open(facts, tier_id, now)
+            if memo.is_sold_out(tier_id):  # the cheap refusal: one key lookup at most, no counts
+                raise _sold_out(next_release)  # not re-armed: a second at most from the database's word
         except DomainError:
-            stored = replay(resident.id, key, request_hash)  # a first answer outlives the campaign's hours
+            stored = replay(resident.id, key, request_hash)  # a first answer outlives the hours and the sell-out
             if stored is not None:
                 return stored
             raise
-        if memo.is_sold_out(tier_id):  # the cheap refusal: one key lookup at most, no counts
-            stored = replay(resident.id, key, request_hash)
-            if stored is not None:
-                return stored
-            raise _sold_out(next_release)  # not re-armed: a second at most from the database's word
         try:
             if not hot().sqlite:
                 return _claim_in_one_statement(facts, tier_id, resident.id, current_round, next_release, now, key,
@@ -307,24 +316,22 @@ def _take_voucher(facts: CampaignFacts, tier_id: str, resident_id: str, current_
     read before (a parallel claim of the same resident that took them first makes this fail on the
     slot's unique constraint, and the caller looks again); the campaign's status is a condition of
     the take itself."""
-    valid_until = min(now + dt.timedelta(days=facts.valid_days), facts.ends_at)
+    valid_until = _valid_until(facts, now)
     end_read_transaction()
     with hot().transaction() as tx:
         taken = tx.one(_TAKE, p_tier_id=tier_id, p_now=now, p_resident_id=resident_id, p_round_id=current_round.id,
                        p_resident_slot=held[0] + 1, p_round_slot=held[1] + 1, p_claimed_at=now,
                        p_expires_at=valid_until, p_campaign_id=facts.id)
         if taken is not None:
-            body = {"id": taken.id, "campaign_id": facts.id, "tier_id": taken.tier_id,
-                    "status": VoucherStatus.claimed.value, "threshold_cents": taken.threshold_cents,
-                    "discount_cents": taken.discount_cents, "claimed_at": iso(now), "expires_at": iso(valid_until)}
+            answer = _claimed(facts, taken, now, valid_until)
             tx.run(_RESERVE, p_id=new_id(), p_campaign_id=facts.id, p_voucher_id=taken.id,
                    p_amount_cents=taken.discount_cents, p_at=now)
             if key is not None:
-                tx.run(_REMEMBER, p_user_id=resident_id, p_key=key, p_request_hash=request_hash, p_body=body,
+                tx.run(_REMEMBER, p_user_id=resident_id, p_key=key, p_request_hash=request_hash, p_body=answer[0],
                        p_created_at=now)
     if taken is None:
         raise _refusal_after_nothing_taken(facts, tier_id, now, next_release)
-    return body, 201
+    return answer
 
 
 def _refusal_after_nothing_taken(facts: CampaignFacts, tier_id: str, now: dt.datetime,
@@ -399,7 +406,7 @@ _THE_START = (dt.datetime(1970, 1, 1, tzinfo=dt.timezone.utc), "")
 
 def _claim_in_one_statement(facts: CampaignFacts, tier_id: str, resident_id: str, current_round: RoundFacts,
                             next_release: dt.datetime | None, now: dt.datetime, key: str | None, request_hash: str):
-    valid_until = min(now + dt.timedelta(days=facts.valid_days), facts.ends_at)
+    valid_until = _valid_until(facts, now)
     after = memo.frontier(tier_id)
     while True:
         after_release, after_id = after or _THE_START
@@ -413,11 +420,8 @@ def _claim_in_one_statement(facts: CampaignFacts, tier_id: str, resident_id: str
             return stored
         if row.id is not None:
             memo.advance(tier_id, row.release_at, row.id)
-            break
+            return _claimed(facts, row, now, valid_until)
         _refuse_over_limit(facts, row.in_campaign, row.in_round)
         if after is None:
             raise _refusal_after_nothing_taken(facts, tier_id, now, next_release)
         after = None  # nothing after the frontier: once more from the start before "sold out"
-    return {"id": row.id, "campaign_id": facts.id, "tier_id": row.tier_id, "status": VoucherStatus.claimed.value,
-            "threshold_cents": row.threshold_cents, "discount_cents": row.discount_cents,
-            "claimed_at": iso(now), "expires_at": iso(valid_until)}, 201
