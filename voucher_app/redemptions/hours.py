@@ -6,6 +6,7 @@ with Fridays only, 01:00 on Saturday morning is still Friday night.
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Collection
 from zoneinfo import ZoneInfo
 
 
@@ -15,7 +16,7 @@ def _minutes(hhmm: str) -> int:
 
 
 def within(moment: dt.datetime, zone: ZoneInfo, valid_from: str | None, valid_to: str | None,
-           weekdays: list[int] | None) -> bool:
+           weekdays: Collection[int] | None) -> bool:
     local = moment.astimezone(zone)
     now = local.hour * 60 + local.minute
     day = local.date()

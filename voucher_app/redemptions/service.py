@@ -163,9 +163,11 @@ FROM (SELECT 1) AS one LEFT JOIN prior ON true LEFT JOIN spent ON true
 def _acceptable_campaigns(now: dt.datetime) -> list[str]:
     """The campaigns whose vouchers a till may take at ``now`` by the clock: open, inside their hours
     and weekdays (from the snapshot of live campaigns; the statement reads their status again)."""
-    zone = city_zone()
-    return [c.id for c in memo.live() if effective_status(c, now) is CampaignStatus.open
-            and within(now, zone, c.valid_from, c.valid_to, list(c.valid_weekdays) if c.valid_weekdays else None)]
+    return [c.id for c in memo.live() if effective_status(c, now) is CampaignStatus.open and _inside_hours(c, now)]
+
+
+def _inside_hours(campaign: CampaignFacts, now: dt.datetime) -> bool:
+    return within(now, city_zone(), campaign.valid_from, campaign.valid_to, campaign.valid_weekdays)
 
 
 def _spend_at_once(voucher_id: str, amount: int, actor: User, now: dt.datetime, key: str | None,
@@ -196,9 +198,15 @@ def _redeem_at_once(voucher_id: str, bill, actor: User, now: dt.datetime, key: s
         return stored
     if row.id is None:
         return None
-    return {"id": redemption_id, "voucher_id": row.id, "merchant_id": actor.merchant_id,
-            "campaign_id": row.campaign_id, "bill_cents": amount, "discount_cents": row.discount_cents,
-            "payable_cents": row.payable, "redeemed_at": iso(now), "refunded_at": None}, 201
+    return _sale(redemption_id, row.id, actor.merchant_id, row.campaign_id, amount, row.discount_cents, now), 201
+
+
+def _sale(redemption_id: str, voucher_id: str, merchant_id: str, campaign_id: str, bill: int, discount: int,
+          now: dt.datetime) -> dict:
+    """The answer to a redemption (the discount from the voucher, never from the client)."""
+    return {"id": redemption_id, "voucher_id": voucher_id, "merchant_id": merchant_id, "campaign_id": campaign_id,
+            "bill_cents": bill, "discount_cents": discount, "payable_cents": max(bill - discount, 0),
+            "redeemed_at": iso(now), "refunded_at": None}
 
 
 def _voucher_id_named_by(text: str, now: dt.datetime) -> str:
@@ -219,7 +227,7 @@ def _scan(voucher_id: str, actor: User, key: str | None):
     scan = (hot().one(_SCAN, p_merchant_id=actor.merchant_id, p_voucher_id=voucher_id, p_user_id=actor.id, p_key=key)
             if actor.merchant_id else None)
     if scan is None:
-        raise Forbidden(_("Only a shop's cashiers and owner can redeem vouchers."))
+        raise _not_at_a_shop()
     return scan
 
 
@@ -270,8 +278,7 @@ def _check_voucher(scan, now: dt.datetime) -> CampaignFacts:
         raise MerchantNotEnrolled()
     if effective_status(campaign, now) is not CampaignStatus.open:
         raise CampaignClosed()
-    if not within(now, city_zone(), campaign.valid_from, campaign.valid_to,
-                  list(campaign.valid_weekdays) if campaign.valid_weekdays else None):
+    if not _inside_hours(campaign, now):
         raise OutsideHours(_("This voucher can be used %(hours)s.", hours=_hours_text(campaign)))
     return campaign
 
@@ -311,8 +318,12 @@ def _merchant_of(actor: User):
     """The actor's shop (id and status, read now: a suspension takes effect at the next scan)."""
     merchant = hot().one(_MERCHANT, p_id=actor.merchant_id) if actor.merchant_id else None
     if merchant is None:
-        raise Forbidden(_("Only a shop's cashiers and owner can redeem vouchers."))
+        raise _not_at_a_shop()
     return merchant
+
+
+def _not_at_a_shop() -> Forbidden:
+    return Forbidden(_("Only a shop's cashiers and owner can redeem vouchers."))
 
 
 def redeem(token: str, bill, actor: User, now: dt.datetime, key: str | None = None) -> tuple[dict, int]:
@@ -347,10 +358,7 @@ def redeem(token: str, bill, actor: User, now: dt.datetime, key: str | None = No
 
 
 def _redeem_once(voucher, bill: int, actor: User, now: dt.datetime, key: str | None, request_hash: str) -> dict:
-    discount = voucher.discount_cents
-    body = {"id": new_id(), "voucher_id": voucher.id, "merchant_id": voucher.merchant_id,
-            "campaign_id": voucher.campaign_id, "bill_cents": bill, "discount_cents": discount,
-            "payable_cents": max(bill - discount, 0), "redeemed_at": iso(now), "refunded_at": None}
+    body = _sale(new_id(), voucher.id, voucher.merchant_id, voucher.campaign_id, bill, voucher.discount_cents, now)
     try:
         if hot().sqlite:
             _spend_in_transaction(voucher, bill, actor, now, key, request_hash, body)
