@@ -6,6 +6,7 @@ import hashlib
 import hmac
 import secrets
 import time
+from dataclasses import dataclass
 
 from flask import current_app
 from flask_babel import gettext as _
@@ -179,32 +180,42 @@ class _RecentUsers:
     MAX_ENTRIES = 100_000
 
     def __init__(self):
-        self._entries: dict[str, list] = {}  # token → [loaded at (monotonic), issued, claims, row, user]
+        self._entries: dict[str, _Verified] = {}
 
     def user(self, token: str, now: dt.datetime, ttl: float) -> User | None:
-        entry = self._entries.get(token) if ttl > 0 else None
-        if entry is None:
+        seen = self._entries.get(token) if ttl > 0 else None
+        if seen is None:
             try:
                 claims, issued = _serializer().loads(token, return_timestamp=True)
             except (BadSignature, SignatureExpired):
                 return None
-            entry = [None, issued, claims, None, None]
-        loaded_at, issued, claims, known_row, user = entry
-        if loaded_at is None or time.monotonic() - loaded_at > ttl:
-            row = hot().one(_USER_BY_ID, p_id=claims.get("u"))
-            if row is None or not row.is_active or row.role != claims.get("r"):
+            seen = _Verified(issued, claims)
+        if seen.loaded_at is None or time.monotonic() - seen.loaded_at > ttl:
+            row = hot().one(_USER_BY_ID, p_id=seen.claims.get("u"))
+            if row is None or not row.is_active or row.role != seen.claims.get("r"):
                 self._entries.pop(token, None)
                 return None
-            if row != known_row:
-                user = _as_user(row._asdict())
-            entry[:] = [time.monotonic(), issued, claims, row, user]
+            if row != seen.row:
+                seen.row, seen.user = row, _as_user(row._asdict())
+            seen.loaded_at = time.monotonic()
             if ttl > 0:
                 if len(self._entries) >= self.MAX_ENTRIES:
                     self._entries.clear()
-                self._entries[token] = entry
-        if (now - issued).total_seconds() > token_ttl(user):
+                self._entries[token] = seen
+        if (now - seen.issued).total_seconds() > token_ttl(seen.user):
             return None
-        return user
+        return seen.user
+
+
+@dataclass
+class _Verified:
+    """A token whose signature held, and its user's row and object as last loaded."""
+
+    issued: dt.datetime
+    claims: dict
+    loaded_at: float | None = None
+    row: tuple | None = None
+    user: User | None = None
 
 
 _recent_users = _RecentUsers()
