@@ -57,6 +57,7 @@ from ..extensions import db
 from ..hotpath import Prepared, hot
 from ..idempotency import IdempotencyRecord, fingerprint, first_answer, replay
 from ..ledger.models import Account, LedgerEntry
+from .counts import counts
 from .errors import CampaignClosed, LimitReached, NotEligible, NotOpen, SoldOut
 from .models import Voucher, VoucherStatus
 
@@ -139,11 +140,13 @@ class _Memo:
         self._frontier[tier_id] = (release_at, voucher_id)
 
     def forget(self) -> None:
+        """Remember nothing about any campaign any more, its page counts included."""
         with self._lock:
             self._campaigns.clear()
             self._sold_out.clear()
             self._live = None
             self._frontier.clear()
+        counts.forget()
 
 
 memo = _Memo()
@@ -331,6 +334,7 @@ def _take_voucher(facts: CampaignFacts, tier_id: str, resident_id: str, current_
                        p_created_at=now)
     if taken is None:
         raise _refusal_after_nothing_taken(facts, tier_id, now, next_release)
+    counts.claimed(facts.id, taken.tier_id)
     return answer
 
 
@@ -420,6 +424,7 @@ def _claim_in_one_statement(facts: CampaignFacts, tier_id: str, resident_id: str
             return stored
         if row.id is not None:
             memo.advance(tier_id, row.release_at, row.id)
+            counts.claimed(facts.id, row.tier_id)
             return _claimed(facts, row, now, valid_until)
         _refuse_over_limit(facts, row.in_campaign, row.in_round)
         if after is None:

@@ -1,4 +1,4 @@
-"""The wallet: a resident's vouchers, their state by the clock, and fresh QR tokens; counts for pages."""
+"""The wallet: a resident's vouchers, their state by the clock, and fresh QR tokens."""
 from __future__ import annotations
 
 import datetime as dt
@@ -6,7 +6,7 @@ import datetime as dt
 from flask_babel import gettext as _
 from sqlalchemy import func, select
 
-from campaigns.models import Campaign, Tier
+from campaigns.models import Campaign
 from campaigns.schemas import iso
 
 from ..errors import NotFound
@@ -14,24 +14,6 @@ from ..extensions import db
 from . import tokens
 from .errors import AlreadyRedeemed, VoucherExpired, VoucherRevoked
 from .models import Voucher, VoucherStatus
-
-
-# Counts for campaign pages ---------------------------------------------------------------------------
-
-_CLAIMED_STATES = [state for state in VoucherStatus if state is not VoucherStatus.available]
-
-
-def claimed_by_tier(campaign_ids: list[str]) -> dict[str, dict[str, int]]:
-    """Per tier: how many vouchers have been claimed (whatever happened to them since)."""
-    if not campaign_ids:
-        return {}
-    # By tier and state, which the (tier, status) index answers alone; by campaign it read every voucher's row.
-    tiers = select(Tier.id).where(Tier.campaign_id.in_(campaign_ids))
-    rows = db.session.execute(
-        select(Voucher.tier_id, func.count())
-        .where(Voucher.tier_id.in_(tiers), Voucher.status.in_(_CLAIMED_STATES))
-        .group_by(Voucher.tier_id))
-    return {tier_id: {"claimed": count} for tier_id, count in rows}
 
 
 # The wallet --------------------------------------------------------------------------------------------
