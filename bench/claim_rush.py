@@ -1,5 +1,6 @@
-"""The rush: the whole city presses "claim" at once. Prints claims/s, sold-out refusals/s, p50/p99
-latency and the oversell count, each next to the app's bare JSON endpoint measured in the same run.
+"""The rush: the whole city presses "claim" at once. Prints claims/s, sold-out refusals/s, views of
+the sold-out campaign (``GET /campaigns/{id}``, which counts its claimed vouchers), p50/p99 latency
+and the oversell count, each next to the app's bare JSON endpoint measured in the same run.
 
     .venv/bin/python bench/claim_rush.py                       # SQLite (a fresh file)
     .venv/bin/python bench/claim_rush.py --database-url postgresql://user@host/db   # emptied first!
@@ -109,6 +110,8 @@ def main() -> int:
         while counts(app, campaign["id"])["claimed"] < args.vouchers:
             load(server, claim_lines, connections=args.clients, seconds=3)
         refusals = rounds(server, claim_lines, "409:sold_out", **common)
+        # The crowd reloading the sold-out campaign's page (its counts read 60,000 claimed vouchers).
+        views = rounds(server, [f"GET /api/v1/campaigns/{campaign['id']} -"], "200", **common)
         final = counts(app, campaign["id"])
     finally:
         server.stop()
@@ -118,6 +121,7 @@ def main() -> int:
           f"{args.rounds} rounds of {args.seconds} s (bare endpoint, then the workload)")
     report("successful claims", rush, 0.45 if not args.database_url else 0.35)
     report("sold-out refusals", refusals, 0.8)
+    report("campaign views", views, None)
     other = {}
     for r in rush:
         for status, n in r.work.statuses.items():
@@ -125,7 +129,7 @@ def main() -> int:
                 other[status] = other.get(status, 0) + n
     print(f"  oversell            {oversell} (claimed {final['claimed']} of {args.vouchers}, "
           f"{claimed_in_rush} in the measured rushes; other answers during the rushes: {other})")
-    print(f"  socket errors       {sum(r.bare.errors + r.work.errors for r in rush + refusals)}")
+    print(f"  socket errors       {sum(r.bare.errors + r.work.errors for r in rush + refusals + views)}")
     return 0 if oversell == 0 else 1
 
 

@@ -234,7 +234,7 @@ def median_round(measured: list[Round]) -> Round:
     return sorted(measured, key=lambda r: r.ratio)[len(measured) // 2]
 
 
-def report(label: str, measured: list[Round], target: float) -> Round:
+def report(label: str, measured: list[Round], target: float | None) -> Round:
     """Print each round and the median one (by ratio); returns the median round."""
     for i, r in enumerate(measured, 1):
         print(f"    round {i}: bare {r.bare.per_second:6.0f} req/s   {label} {r.rate:6.0f} /s   "
@@ -242,5 +242,6 @@ def report(label: str, measured: list[Round], target: float) -> Round:
     middle = median_round(measured)
     p99s = sorted(r.work.p99_ms for r in measured)
     print(f"  {label:18s} median {middle.rate:6.0f} /s (bare {middle.bare.per_second:.0f} req/s)   "
-          f"ratio {middle.ratio:.2f}× (target ≥ {target})   p99 median {p99s[len(p99s) // 2]:.1f} ms")
+          f"ratio {middle.ratio:.2f}× ({f'target ≥ {target}' if target else 'no target'})   "
+          f"p99 median {p99s[len(p99s) // 2]:.1f} ms")
     return middle

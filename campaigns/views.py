@@ -18,7 +18,7 @@ from voucher_app.errors import Conflict, ValidationError
 from voucher_app.validation import json_body, validate
 from voucher_app.web import page_roles_required
 
-from . import forms, rules, service
+from . import forms, public, rules, service
 from .labels import category_labels, district_names, kind_labels
 from .lifecycle import effective_status, is_editable
 from .models import Campaign, CampaignStatus
@@ -54,8 +54,9 @@ def list_campaigns():
 
 @api.get("/campaigns/<campaign_id>")
 def get_campaign(campaign_id: str):
-    campaign = service.get_campaign(campaign_id, include_drafts=_sees_drafts())
-    return jsonify(service.campaign_view(campaign, now()))
+    if not _sees_drafts():
+        return jsonify(public.campaign_for_residents(campaign_id, now()))
+    return jsonify(service.campaign_view(service.get_campaign(campaign_id, include_drafts=True), now()))
 
 
 @api.post("/campaigns")

@@ -371,3 +371,17 @@ def test_a_count_that_took_long_is_still_at_most_a_second_old(client, admin, clo
     assert _tier(client, campaign) == (0, 10)
     seconds[0] += 0.01
     assert _tier(client, campaign) == (1, 9)
+
+
+def test_residents_see_a_cancellation_at_once(client, admin, clock):
+    campaign = published(client, admin, **small(quantity=10))
+    clock.advance(hours=1)
+    assert claim(client, resident_token(client), campaign).status_code == 201
+    seen = client.get(f"/api/v1/campaigns/{campaign['id']}").get_json()  # kept by this process from here on
+    assert (seen["status"], seen["tiers"][0]["remaining"]) == ("open", 9)
+    assert client.post(f"/api/v1/campaigns/{campaign['id']}/cancel", json={"reason": "预算调整"},
+                       headers=admin).status_code == 200
+    seen = client.get(f"/api/v1/campaigns/{campaign['id']}").get_json()
+    assert (seen["status"], seen["cancel_reason"], seen["tiers"][0]["remaining"]) == ("cancelled", "预算调整", 0)
+    page = client.get(f"/campaigns/{campaign['id']}").get_data(as_text=True)
+    assert 'class="badge badge-cancelled"' in page and "claim_key" not in page  # no claim button any more

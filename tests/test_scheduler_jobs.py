@@ -281,3 +281,18 @@ def test_the_ledger_check_names_a_lost_movement(world, clock):
     assert checked == 1
     assert {d.what for d in differences} == {"reserved equals the discounts of vouchers claimed and unused",
                                              "payable + settled equals the discounts of redemptions in force"}
+
+
+def test_residents_see_recycled_vouchers_in_the_next_round_at_once(world, clock, client):
+    world.play()
+
+    def tier30() -> tuple[int, list[int]]:
+        view = client.get(f"/api/v1/campaigns/{world.c.id}").get_json()  # kept by this process between views
+        tier = next(t for t in view["tiers"] if t["id"] == world.tier30)
+        return tier["quantity"], [r["quantities"][0] for r in view["rounds"]]
+
+    assert tier30() == (1_000, [500, 500])
+    clock.set(at(12, 9, 3))
+    assert tier30() == (1_000, [500, 500])
+    run_manually(job_named("expire_vouchers"), clock.now())
+    assert tier30() == (1_001, [500, 501])

@@ -48,6 +48,7 @@ from sqlalchemy.orm import selectinload
 
 from campaigns.lifecycle import effective_status
 from campaigns.models import Campaign, CampaignStatus, Round
+from campaigns.public import campaigns as public_campaigns
 from campaigns.schemas import iso
 
 from ..accounts.models import User
@@ -147,6 +148,7 @@ class _Memo:
             self._live = None
             self._frontier.clear()
         counts.forget()
+        public_campaigns.forget()
 
 
 memo = _Memo()

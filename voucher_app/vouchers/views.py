@@ -7,6 +7,7 @@ from flask import Blueprint, Response, current_app, flash, jsonify, redirect, re
 from flask_babel import gettext as _
 from flask_login import current_user
 
+from campaigns import public
 from campaigns import service as campaign_service
 from campaigns.labels import category_labels, district_names
 
@@ -110,7 +111,7 @@ def campaigns_page():
 @pages.get("/campaigns/<campaign_id>")
 def campaign_page(campaign_id: str):
     at = now()
-    campaign = campaign_service.campaign_view(campaign_service.get_campaign(campaign_id, include_drafts=False), at)
+    campaign = public.campaign_for_residents(campaign_id, at)
     return render_template("vouchers/campaign.html", campaign=campaign, now=at, claim_key=uuid.uuid4().hex,
                            categories=category_labels(), districts=district_names())
 

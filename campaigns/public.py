@@ -1,0 +1,92 @@
+"""One campaign as residents see it, kept by each process while it is unchanged.
+
+The campaign page reloads itself when a round opens (``static/js/countdown.js``): at 20:00:00 a
+city's residents load the same campaign within two seconds, and they reload it after the sell-out to
+see whether anything came back. Loading a campaign with its tiers, rounds, allocations and measures
+is five queries and the ORM's work, ~1.5 ms, for something that changes a few times in a campaign's
+life. So each process keeps the campaigns it has loaded, and before using one reads its version —
+status, ``updated_at`` and the tiers' total quantity: every change residents could see changes one
+of them (publishing and cancelling, the scheduler opening, closing or settling it; recycled vouchers
+added to a later round grow their tier), so a kept campaign is never stale. Its claimed counts come from ``vouchers/counts.py``; its times and
+states are judged against the clock on every view. Measure titles change only when the city's plan
+is loaded again, and are re-read with the campaign at least every ``TITLES_SECONDS``.
+
+Drafts are never kept (residents cannot see them), nor is anything for the bureau's own views.
+"""
+from __future__ import annotations
+
+import datetime as dt
+import threading
+import time
+from dataclasses import dataclass
+
+from flask_babel import get_locale
+from flask_babel import gettext as _
+from sqlalchemy import func, select
+
+from voucher_app.errors import NotFound
+from voucher_app.extensions import db
+
+from .lifecycle import effective_status
+from .models import Campaign, CampaignStatus, Measure, Tier
+from .schemas import campaign_out
+
+TITLES_SECONDS = 60.0
+
+_QUANTITY = (select(func.coalesce(func.sum(Tier.quantity), 0)).where(Tier.campaign_id == Campaign.id)
+             .correlate(Campaign).scalar_subquery())
+
+
+@dataclass(frozen=True)
+class _Kept:
+    campaign: Campaign  # with its tiers, rounds and allocations; detached, so only ever read
+    version: tuple
+    titles: dict[str, tuple[str, str]]  # measure code → (Chinese, English)
+    loaded: float
+
+
+class _Campaigns:
+    def __init__(self):
+        self._kept: dict[str, _Kept] = {}
+        self._lock = threading.Lock()
+
+    def get(self, campaign_id: str) -> _Kept:
+        version = db.session.execute(select(Campaign.status, Campaign.updated_at, _QUANTITY)
+                                     .where(Campaign.id == campaign_id)).first()
+        if version is None or version.status is CampaignStatus.draft:
+            raise NotFound(_("There is no such campaign."))
+        kept = self._kept.get(campaign_id)
+        if kept is None or kept.version != tuple(version) or time.monotonic() - kept.loaded > TITLES_SECONDS:
+            kept = self._load(campaign_id)
+            with self._lock:
+                self._kept[campaign_id] = kept
+        return kept
+
+    @staticmethod
+    def _load(campaign_id: str) -> _Kept:
+        from .service import get_campaign
+
+        campaign = get_campaign(campaign_id, include_drafts=False)
+        titles = {m.code: (m.title_zh, m.title_en)
+                  for m in db.session.scalars(select(Measure).where(Measure.code.in_(campaign.measure_codes)))}
+        version = (campaign.status, campaign.updated_at, sum(tier.quantity for tier in campaign.tiers))
+        db.session.expunge(campaign)  # with its tiers, rounds, allocations and measure links (cascade)
+        return _Kept(campaign, version, titles, time.monotonic())
+
+    def forget(self) -> None:
+        with self._lock:
+            self._kept.clear()
+
+
+campaigns = _Campaigns()
+
+
+def campaign_for_residents(campaign_id: str, now: dt.datetime) -> dict:
+    """The campaign as the API shows it to anyone but the bureau (``NotFound`` for a draft)."""
+    from .service import tier_counts
+
+    kept = campaigns.get(campaign_id)
+    english = str(get_locale()) == "en"
+    titles = {code: (en if english else zh) for code, (zh, en) in kept.titles.items()}
+    return campaign_out(kept.campaign, effective_status(kept.campaign, now).value, tier_counts([campaign_id]), now,
+                        titles)
