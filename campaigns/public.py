@@ -33,8 +33,11 @@ from .schemas import campaign_out
 
 TITLES_SECONDS = 60.0
 
+LISTED = 100  # campaigns of each kind on residents' list (open, then opening soon)
+
 _QUANTITY = (select(func.coalesce(func.sum(Tier.quantity), 0)).where(Tier.campaign_id == Campaign.id)
              .correlate(Campaign).scalar_subquery())
+_VERSION = (Campaign.status, Campaign.updated_at, _QUANTITY)
 
 
 @dataclass(frozen=True)
@@ -51,12 +54,16 @@ class _Campaigns:
         self._lock = threading.Lock()
 
     def get(self, campaign_id: str) -> _Kept:
-        version = db.session.execute(select(Campaign.status, Campaign.updated_at, _QUANTITY)
-                                     .where(Campaign.id == campaign_id)).first()
+        version = db.session.execute(select(Campaign.id, *_VERSION).where(Campaign.id == campaign_id)).first()
         if version is None or version.status is CampaignStatus.draft:
             raise NotFound(_("There is no such campaign."))
+        return self.as_of(version)
+
+    def as_of(self, version) -> _Kept:
+        """The campaign kept for a row of (id, version), loaded again if the version moved."""
+        campaign_id, current = version[0], tuple(version[1:])
         kept = self._kept.get(campaign_id)
-        if kept is None or kept.version != tuple(version) or time.monotonic() - kept.loaded > TITLES_SECONDS:
+        if kept is None or kept.version != current or time.monotonic() - kept.loaded > TITLES_SECONDS:
             kept = self._load(campaign_id)
             with self._lock:
                 self._kept[campaign_id] = kept
@@ -85,8 +92,23 @@ def campaign_for_residents(campaign_id: str, now: dt.datetime) -> dict:
     """The campaign as the API shows it to anyone but the bureau (``NotFound`` for a draft)."""
     from .service import tier_counts
 
-    kept = campaigns.get(campaign_id)
+    return _shown(campaigns.get(campaign_id), now, tier_counts([campaign_id]))
+
+
+def campaigns_for_residents(now: dt.datetime) -> list[dict]:
+    """Open campaigns first, then those opening soon, newest first, as residents' list shows them."""
+    from .service import status_is, tier_counts
+
+    kept = []
+    for status in ("open", "scheduled"):
+        versions = db.session.execute(select(Campaign.id, *_VERSION).where(status_is(status, now))
+                                      .order_by(Campaign.id.desc()).limit(LISTED))
+        kept += [campaigns.as_of(version) for version in versions]
+    counts = tier_counts([k.campaign.id for k in kept])
+    return [_shown(k, now, counts) for k in kept]
+
+
+def _shown(kept: _Kept, now: dt.datetime, counts: dict[str, dict[str, int]]) -> dict:
     english = str(get_locale()) == "en"
     titles = {code: (en if english else zh) for code, (zh, en) in kept.titles.items()}
-    return campaign_out(kept.campaign, effective_status(kept.campaign, now).value, tier_counts([campaign_id]), now,
-                        titles)
+    return campaign_out(kept.campaign, effective_status(kept.campaign, now).value, counts, now, titles)

@@ -236,11 +236,11 @@ def list_campaigns(now: dt.datetime, *, status: str | None, include_drafts: bool
     if not include_drafts:
         query = query.where(Campaign.status != CampaignStatus.draft)
     if status:
-        query = query.where(_status_is(status, now))
+        query = query.where(status_is(status, now))
     return keyset_page(query, Campaign.id, cursor, limit, newest_first=True, options=_loaded)
 
 
-def _status_is(status: str, now: dt.datetime):
+def status_is(status: str, now: dt.datetime):
     """SQL for "the campaign's effective status is ``status``" (see ``lifecycle.effective_status``)."""
     live = Campaign.status.in_([CampaignStatus.scheduled, CampaignStatus.open])
     if status == "scheduled":

@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import datetime as dt
+import re
 import uuid
 
 import pytest
@@ -385,3 +386,25 @@ def test_residents_see_a_cancellation_at_once(client, admin, clock):
     assert (seen["status"], seen["cancel_reason"], seen["tiers"][0]["remaining"]) == ("cancelled", "预算调整", 0)
     page = client.get(f"/campaigns/{campaign['id']}").get_data(as_text=True)
     assert 'class="badge badge-cancelled"' in page and "claim_key" not in page  # no claim button any more
+
+
+def test_residents_list_open_campaigns_then_those_opening_soon(client, admin, clock):
+    published(client, admin, name="第二期", starts_at=(T0 + dt.timedelta(days=2)).isoformat(),
+              rounds=[{"release_at": (T0 + dt.timedelta(days=2)).isoformat(), "quantities": [1_000, 500]}])
+    first = published(client, admin, name="第一期", **small(quantity=10))
+    draft = client.post("/api/v1/campaigns", json=campaign_body(name="草稿"), headers=admin).get_json()
+    cancelled = published(client, admin, name="取消的一期")
+    clock.advance(hours=1)
+    assert claim(client, resident_token(client), first).status_code == 201
+
+    def cards() -> tuple[list[tuple[str, str]], str]:
+        page = client.get("/campaigns").get_data(as_text=True)
+        return re.findall(r'data-testid="campaign-card">\s*<div class="campaign-head">\s*<h2>([^<]+)</h2>\s*'
+                          r'<span class="badge badge-(\w+)">', page), page
+
+    listed, page = cards()
+    assert listed == [("取消的一期", "open"), ("第一期", "open"), ("第二期", "scheduled")]
+    assert "剩 9 张" in page  # 第一期: one of its ten claimed
+    client.post(f"/api/v1/campaigns/{cancelled['id']}/cancel", json={}, headers=admin)
+    assert cards()[0] == [("第一期", "open"), ("第二期", "scheduled")]  # gone at once
+    assert draft["id"] not in page

@@ -61,17 +61,6 @@ def saved_cents(resident_id: str) -> int:
         Voucher.resident_id == resident_id, Voucher.status == VoucherStatus.redeemed))
 
 
-def campaigns_for_residents(now: dt.datetime) -> list[dict]:
-    """Open campaigns first, then those opening soon, as the campaign pages show them."""
-    from campaigns import service as campaign_service
-
-    shown = []
-    for status in ("open", "scheduled"):
-        campaigns, _cursor = campaign_service.list_campaigns(now, status=status, include_drafts=False, limit=100)
-        shown += campaign_service.campaign_views(campaigns, now)
-    return shown
-
-
 def where_used(voucher_ids: list[str]) -> dict[str, dict]:
     """For redeemed vouchers: the shop, the saving and when (the redemption in force)."""
     from merchants.models import Merchant

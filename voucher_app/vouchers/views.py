@@ -105,7 +105,7 @@ pages = Blueprint("vouchers", __name__)
 def campaigns_page():
     """Campaigns a resident can claim from now or soon, with what is left and the next round."""
     at = now()
-    return render_template("vouchers/campaigns.html", campaigns=service.campaigns_for_residents(at), now=at)
+    return render_template("vouchers/campaigns.html", campaigns=public.campaigns_for_residents(at), now=at)
 
 
 @pages.get("/campaigns/<campaign_id>")
