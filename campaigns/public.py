@@ -7,9 +7,10 @@ is five queries and the ORM's work, ~1.5 ms, for something that changes a few ti
 life. So each process keeps the campaigns it has loaded, and before using one reads its version —
 status, ``updated_at`` and the tiers' total quantity: every change residents could see changes one
 of them (publishing and cancelling, the scheduler opening, closing or settling it; recycled vouchers
-added to a later round grow their tier), so a kept campaign is never stale. Its claimed counts come from ``vouchers/counts.py``; its times and
-states are judged against the clock on every view. Measure titles change only when the city's plan
-is loaded again, and are re-read with the campaign at least every ``TITLES_SECONDS``.
+added to a later round grow their tier), so a kept campaign is never stale. Its claimed counts come
+from ``vouchers/counts.py``; its times and states are judged against the clock on every view.
+Measure titles change only when the city's plan is loaded again, and are re-read with the campaign
+at least every ``TITLES_SECONDS``.
 
 Drafts are never kept (residents cannot see them), nor is anything for the bureau's own views.
 """

@@ -35,20 +35,20 @@ _CLAIMED_STATES = [state for state in VoucherStatus if state is not VoucherStatu
 
 def count_claimed(campaign_ids: list[str]) -> dict[str, dict[str, int]]:
     """Per campaign, per tier: how many vouchers have been claimed (whatever happened to them since)."""
-    counts: dict[str, dict[str, int]] = {campaign_id: {} for campaign_id in campaign_ids}
+    by_campaign: dict[str, dict[str, int]] = {campaign_id: {} for campaign_id in campaign_ids}
     if not campaign_ids:
-        return counts
+        return by_campaign
     tiers = dict(db.session.execute(select(Tier.id, Tier.campaign_id).where(Tier.campaign_id.in_(campaign_ids))).all())
     if not tiers:
-        return counts
+        return by_campaign
     # By tier and state, which the (tier, status) index answers alone; by campaign it read every voucher's row.
     rows = db.session.execute(
         select(Voucher.tier_id, func.count())
         .where(Voucher.tier_id.in_(list(tiers)), Voucher.status.in_(_CLAIMED_STATES))
         .group_by(Voucher.tier_id))
     for tier_id, count in rows:
-        counts[tiers[tier_id]][tier_id] = count
-    return counts
+        by_campaign[tiers[tier_id]][tier_id] = count
+    return by_campaign
 
 
 @dataclass
