@@ -25,6 +25,7 @@ from flask_babel import get_locale
 from flask_babel import gettext as _
 from sqlalchemy import func, select
 
+from voucher_app.database import keyset_page
 from voucher_app.errors import NotFound
 from voucher_app.extensions import db
 
@@ -98,15 +99,23 @@ def campaign_for_residents(campaign_id: str, now: dt.datetime) -> dict:
 
 def campaigns_for_residents(now: dt.datetime) -> list[dict]:
     """Open campaigns first, then those opening soon, newest first, as residents' list shows them."""
+    return [campaign for status in ("open", "scheduled")
+            for campaign in campaign_list_for_residents(now, status=status, cursor=None, limit=LISTED)[0]]
+
+
+def campaign_list_for_residents(now: dt.datetime, *, status: str | None, cursor: str | None,
+                                limit: int) -> tuple[list[dict], str | None]:
+    """A page of published campaigns, newest first (``status``: as residents meet it), and the next cursor."""
     from .service import status_is, tier_counts
 
-    kept = []
-    for status in ("open", "scheduled"):
-        versions = db.session.execute(select(Campaign.id, *_VERSION).where(status_is(status, now))
-                                      .order_by(Campaign.id.desc()).limit(LISTED))
-        kept += [campaigns.as_of(version) for version in versions]
+    query = select(Campaign.id, *_VERSION).where(Campaign.status != CampaignStatus.draft)
+    if status:
+        query = query.where(status_is(status, now))
+    versions, next_cursor = keyset_page(query, Campaign.id, cursor, limit, newest_first=True,
+                                        rows_of=db.session.execute)
+    kept = [campaigns.as_of(version) for version in versions]
     counts = tier_counts([k.campaign.id for k in kept])
-    return [_shown(k, now, counts) for k in kept]
+    return [_shown(k, now, counts) for k in kept], next_cursor
 
 
 def _shown(kept: _Kept, now: dt.datetime, counts: dict[str, dict[str, int]]) -> dict:

@@ -47,8 +47,10 @@ def _sees_drafts() -> bool:
 @api.get("/campaigns")
 def list_campaigns():
     at = now()
-    campaigns, cursor = service.list_campaigns(at, status=request.args.get("status") or None,
-                                               include_drafts=_sees_drafts(), cursor=request.args.get("cursor"))
+    status, cursor = request.args.get("status") or None, request.args.get("cursor")
+    if not _sees_drafts():
+        return listing(*public.campaign_list_for_residents(at, status=status, cursor=cursor, limit=service.PAGE_SIZE))
+    campaigns, cursor = service.list_campaigns(at, status=status, include_drafts=True, cursor=cursor)
     return listing(service.campaign_views(campaigns, at), cursor)
 
 

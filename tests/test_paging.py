@@ -28,6 +28,24 @@ def test_campaigns_page_newest_first(client, city, clock):
     assert got == [made[::-1][0:2], made[::-1][2:4], made[::-1][4:5]]
 
 
+def test_residents_page_published_campaigns_newest_first(client, city, clock):
+    from types import SimpleNamespace
+
+    from campaigns import public
+
+    admin = bearer(staff_token(client, make_staff(Role.admin).username))
+    made = [client.post("/api/v1/campaigns", json=campaign_body(name=f"第{i}期"), headers=admin).get_json()["id"]
+            for i in range(5)]
+    for campaign_id in made[1:]:  # the first stays a draft, which residents never see
+        assert client.post(f"/api/v1/campaigns/{campaign_id}/publish", headers=admin).status_code == 200
+
+    def fetch(cursor):
+        shown, after = public.campaign_list_for_residents(clock.now(), status=None, cursor=cursor, limit=2)
+        return [SimpleNamespace(id=c["id"]) for c in shown], after
+
+    assert pages(fetch) == [made[:0:-1][0:2], made[:0:-1][2:4]]
+
+
 def test_merchant_queue_pages_oldest_first(city):
     made = [make_merchant(MerchantStatus.pending)[0].id for _ in range(4)]
     got = pages(lambda cursor: merchants.list_merchants("pending", cursor=cursor, limit=2))

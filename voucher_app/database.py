@@ -70,16 +70,17 @@ def enum_column(cls: type[enum.Enum], name: str, length: int = 20) -> Enum:
 
 
 def keyset_page(query, id_column, cursor: str | None, limit: int, *, newest_first: bool = False,
-                options=lambda q: q) -> tuple[list, str | None]:
+                options=lambda q: q, rows_of=None) -> tuple[list, str | None]:
     """One page of ``query`` ordered by its (time-ordered) ids, and the cursor of the next page or None.
 
     Keyset paging: the cursor is the last id shown, so a page costs the same however deep it is and
-    rows added meanwhile neither repeat nor vanish.
+    rows added meanwhile neither repeat nor vanish. ``rows_of`` runs the query (default: its first
+    column's objects, ``session.scalars``); whatever it yields has an ``id``.
     """
     query = query.order_by(id_column.desc() if newest_first else id_column).limit(limit + 1)
     if cursor:
         query = query.where(id_column < cursor if newest_first else id_column > cursor)
-    rows = list(db.session.scalars(options(query)))
+    rows = list((rows_of or db.session.scalars)(options(query)))
     more = len(rows) > limit
     rows = rows[:limit]
     return rows, (rows[-1].id if more else None)
