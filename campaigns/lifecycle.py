@@ -8,6 +8,10 @@ from __future__ import annotations
 
 import datetime as dt
 
+from flask_babel import gettext as _
+
+from voucher_app.errors import NotFound
+
 from .models import Campaign, CampaignStatus
 
 
@@ -20,6 +24,11 @@ def effective_status(campaign: Campaign, now: dt.datetime) -> CampaignStatus:
             return CampaignStatus.open
         return CampaignStatus.scheduled
     return status
+
+
+def no_such_campaign() -> NotFound:
+    """The refusal for a campaign that does not exist, or that the asker may not see yet (a draft)."""
+    return NotFound(_("There is no such campaign."))
 
 
 def is_editable(campaign: Campaign) -> bool:

@@ -22,14 +22,12 @@ import time
 from dataclasses import dataclass
 
 from flask_babel import get_locale
-from flask_babel import gettext as _
 from sqlalchemy import func, select
 
 from voucher_app.database import keyset_page
-from voucher_app.errors import NotFound
 from voucher_app.extensions import db
 
-from .lifecycle import effective_status
+from .lifecycle import effective_status, no_such_campaign
 from .models import Campaign, CampaignStatus, Measure, Tier
 from .schemas import campaign_out
 
@@ -58,7 +56,7 @@ class _Campaigns:
     def get(self, campaign_id: str) -> _Kept:
         version = db.session.execute(select(Campaign.id, *_VERSION).where(Campaign.id == campaign_id)).first()
         if version is None or version.status is CampaignStatus.draft:
-            raise NotFound(_("There is no such campaign."))
+            raise no_such_campaign()
         return self.as_of(version)
 
     def as_of(self, version) -> _Kept:
@@ -91,7 +89,7 @@ campaigns = _Campaigns()
 
 
 def campaign_for_residents(campaign_id: str, now: dt.datetime) -> dict:
-    """The campaign as the API shows it to anyone but the bureau (``NotFound`` for a draft)."""
+    """The campaign as the API shows it to anyone but the bureau (not found for a draft)."""
     from .service import tier_counts
 
     return _shown(campaigns.get(campaign_id), now, tier_counts([campaign_id]))

@@ -16,12 +16,12 @@ from sqlalchemy.orm import selectinload
 from voucher_app.accounts.models import User
 from voucher_app.audit.service import audited
 from voucher_app.database import keyset_page, new_id, write_transaction
-from voucher_app.errors import Conflict, NotFound, ValidationError
+from voucher_app.errors import Conflict, ValidationError
 from voucher_app.extensions import db
 from voucher_app.vouchers.minting import mint_campaign, refresh_statistics, revoke_claimed
 
 from . import rules
-from .lifecycle import effective_status, is_editable
+from .lifecycle import effective_status, is_editable, no_such_campaign
 from .models import (Action, Campaign, CampaignMeasure, CampaignStatus, CitySetting, District, Measure, PlanTarget,
                      Round, RoundAllocation, Tier)
 from .schemas import CampaignIn, CampaignPatch, campaign_out
@@ -209,14 +209,14 @@ def _campaign_for_update(campaign_id: str) -> Campaign:
     campaign = db.session.scalars(
         select(Campaign).where(Campaign.id == campaign_id).with_for_update()).first()
     if campaign is None:
-        raise NotFound(_("There is no such campaign."))
+        raise no_such_campaign()
     return campaign
 
 
 def get_campaign(campaign_id: str, *, include_drafts: bool) -> Campaign:
     campaign = db.session.scalars(_loaded(select(Campaign).where(Campaign.id == campaign_id))).first()
     if campaign is None or (not include_drafts and campaign.status is CampaignStatus.draft):
-        raise NotFound(_("There is no such campaign."))
+        raise no_such_campaign()
     return campaign
 
 

@@ -29,7 +29,7 @@ from sqlalchemy.orm import selectinload
 from werkzeug.security import generate_password_hash
 
 from campaigns.labels import category_labels, district_names
-from campaigns.lifecycle import effective_status
+from campaigns.lifecycle import effective_status, no_such_campaign
 from campaigns.models import Campaign, CampaignStatus
 from campaigns.service import status_label as campaign_status_label
 from voucher_app.accounts.models import Role, User
@@ -330,7 +330,7 @@ def apply_for_campaign(campaign_id: str, merchant_id: str, actor: User, now: dt.
         if _plausible_id(campaign_id):
             campaign = db.session.scalars(_fresh(select(Campaign).where(Campaign.id == campaign_id))).first()
         if campaign is None or campaign.status is CampaignStatus.draft:
-            raise NotFound(_("There is no such campaign."))
+            raise no_such_campaign()
         status = effective_status(campaign, now)
         if status not in _TAKES_APPLICATIONS:
             raise CampaignClosed(_("This campaign is %(status)s and takes no more applications.",

@@ -46,14 +46,14 @@ from sqlalchemy import Integer, String, and_, bindparam, func, insert, or_, sele
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import selectinload
 
-from campaigns.lifecycle import effective_status
+from campaigns.lifecycle import effective_status, no_such_campaign
 from campaigns.models import Campaign, CampaignStatus, Round
 from campaigns.public import campaigns as public_campaigns
 from campaigns.schemas import iso
 
 from ..accounts.models import User
 from ..database import end_read_transaction, new_id
-from ..errors import DomainError, NotFound
+from ..errors import DomainError
 from ..extensions import db
 from ..hotpath import Prepared, hot
 from ..idempotency import IdempotencyRecord, fingerprint, first_answer, replay
@@ -160,7 +160,7 @@ def _load_facts(campaign_id: str) -> CampaignFacts:
         .options(selectinload(Campaign.tiers), selectinload(Campaign.rounds).selectinload(Round.allocations))
     ).first()
     if campaign is None or campaign.status is CampaignStatus.draft:
-        raise NotFound(_("There is no such campaign."))
+        raise no_such_campaign()
     return CampaignFacts(
         id=campaign.id, name=campaign.name, status=campaign.status, starts_at=campaign.starts_at,
         ends_at=campaign.ends_at, valid_from=campaign.valid_from, valid_to=campaign.valid_to,
