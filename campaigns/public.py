@@ -64,19 +64,20 @@ class _Campaigns:
         campaign_id, current = version[0], tuple(version[1:])
         kept = self._kept.get(campaign_id)
         if kept is None or kept.version != current or time.monotonic() - kept.loaded > TITLES_SECONDS:
-            kept = self._load(campaign_id)
+            kept = self._load(campaign_id, current)
             with self._lock:
                 self._kept[campaign_id] = kept
         return kept
 
     @staticmethod
-    def _load(campaign_id: str) -> _Kept:
+    def _load(campaign_id: str, version: tuple) -> _Kept:
+        """Load the campaign, kept under the version read just before: a change between that read and
+        this load is kept under the older version, and the next view loads it again."""
         from .service import get_campaign
 
         campaign = get_campaign(campaign_id, include_drafts=False)
         titles = {m.code: (m.title_zh, m.title_en)
                   for m in db.session.scalars(select(Measure).where(Measure.code.in_(campaign.measure_codes)))}
-        version = (campaign.status, campaign.updated_at, sum(tier.quantity for tier in campaign.tiers))
         db.session.expunge(campaign)  # with its tiers, rounds, allocations and measure links (cascade)
         return _Kept(campaign, version, titles, time.monotonic())
 
