@@ -29,11 +29,13 @@ def prepare(app, vouchers: int, residents: int) -> tuple[dict, list[str]]:
 
     from campaigns import service as campaigns
     from campaigns.schemas import CampaignIn
-    from voucher_app.accounts.models import Role, User
+    from voucher_app.accounts.models import User
     from voucher_app.accounts.service import create_staff, issue_token
-    from voucher_app.database import new_id
-    from voucher_app.extensions import db
-    from voucher_app.validation import validate
+    from voucher_app.core.database import new_id
+    from voucher_app.core.extensions import db
+    from voucher_app.core.roles import Role
+    from voucher_app.core.validation import validate
+    from voucher_app.vouchers import issuing
 
     with app.app_context():
         flask_migrate.upgrade()
@@ -48,7 +50,7 @@ def prepare(app, vouchers: int, residents: int) -> tuple[dict, list[str]]:
                 "tiers": [{"name": "10元券", "threshold_cents": 0, "discount_cents": 1_000, "quantity": vouchers}],
                 "rounds": [{"release_at": (now - dt.timedelta(seconds=30)).isoformat(), "quantities": [vouchers]}]}
         campaign = campaigns.create_campaign(validate(CampaignIn, body), admin, now)
-        campaigns.publish_campaign(campaign.id, admin, now)
+        issuing.publish_campaign(campaign.id, admin, now)
         tier_id = campaign.tiers[0].id
         rows = [{"id": new_id(), "role": Role.resident, "phone": f"13{i:09d}", "is_active": True,
                  "created_at": now, "updated_at": now} for i in range(residents)]
@@ -62,7 +64,7 @@ def prepare(app, vouchers: int, residents: int) -> tuple[dict, list[str]]:
 def counts(app, campaign_id: str) -> dict:
     from sqlalchemy import func, select
 
-    from voucher_app.extensions import db
+    from voucher_app.core.extensions import db
     from voucher_app.vouchers.models import Voucher, VoucherStatus
 
     with app.app_context():

@@ -128,7 +128,7 @@ def fresh_database(url: str | None, workdir: Path) -> str:
 
 def app_for(database_url: str, keys_dir: Path):
     os.environ.update({"VOUCHER_SECRET_KEY": SECRET, "VOUCHER_SIGNING_KEYS_DIR": str(keys_dir)})
-    from voucher_app import create_app
+    from voucher_app.app import create_app
 
     return create_app("development", {"SQLALCHEMY_DATABASE_URI": database_url})
 

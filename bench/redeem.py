@@ -30,12 +30,13 @@ def prepare(app, vouchers: int, cashiers: int) -> tuple[list[str], list[str]]:
     from campaigns import service as campaigns
     from campaigns.schemas import CampaignIn
     from merchants.models import Enrolment, EnrolmentStatus, Merchant, MerchantStatus
-    from voucher_app.accounts.models import Role, User
+    from voucher_app.accounts.models import User
     from voucher_app.accounts.service import create_staff, issue_token
-    from voucher_app.database import new_id
-    from voucher_app.extensions import db
-    from voucher_app.validation import validate
-    from voucher_app.vouchers import tokens
+    from voucher_app.core.database import new_id
+    from voucher_app.core.extensions import db
+    from voucher_app.core.roles import Role
+    from voucher_app.core.validation import validate
+    from voucher_app.vouchers import issuing, tokens
     from voucher_app.vouchers.claiming import claim_voucher
 
     with app.app_context():
@@ -50,7 +51,7 @@ def prepare(app, vouchers: int, cashiers: int) -> tuple[list[str], list[str]]:
                 "tiers": [{"name": "10元券", "threshold_cents": 0, "discount_cents": 1_000, "quantity": vouchers}],
                 "rounds": [{"release_at": (now - dt.timedelta(minutes=4)).isoformat(), "quantities": [vouchers]}]}
         campaign = campaigns.create_campaign(validate(CampaignIn, body), admin, now)
-        campaigns.publish_campaign(campaign.id, admin, now)
+        issuing.publish_campaign(campaign.id, admin, now)
         merchant = Merchant(name="压测商户", uscc="91510802MA00000000", category="catering", district="lizhou",
                             address="利州区", contact_phone="0839-1234567", status=MerchantStatus.approved,
                             created_at=now, updated_at=now)
@@ -105,7 +106,7 @@ def main() -> int:
 
     from sqlalchemy import func, select
 
-    from voucher_app.extensions import db
+    from voucher_app.core.extensions import db
     from voucher_app.redemptions.models import Redemption
 
     with app.app_context():

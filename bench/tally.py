@@ -180,11 +180,12 @@ def build_city(app, now: dt.datetime, merchants: int, residents: int, days: int,
     from campaigns.schemas import CampaignIn
     from merchants.demo import demo_uscc
     from merchants.models import Enrolment, EnrolmentStatus, Merchant, MerchantStatus
-    from voucher_app.accounts.models import Role, User
+    from voucher_app.accounts.models import User
     from voucher_app.accounts.service import create_staff
-    from voucher_app.database import new_id
-    from voucher_app.extensions import db
-    from voucher_app.validation import validate
+    from voucher_app.core.database import new_id
+    from voucher_app.core.extensions import db
+    from voucher_app.core.roles import Role
+    from voucher_app.core.validation import validate
 
     rng = random.Random(2020)
     flask_migrate.upgrade()
@@ -406,7 +407,7 @@ def measure(args, work: Path) -> int:
 
     from sqlalchemy import func, select, text
 
-    from voucher_app.extensions import db
+    from voucher_app.core.extensions import db
     from voucher_app.redemptions.models import Redemption, RedemptionAttempt
     from voucher_app.reports.service import campaign_report, measures_report
     from voucher_app.reports.tally import tally

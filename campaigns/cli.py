@@ -6,9 +6,8 @@ from pathlib import Path
 import click
 from flask.cli import AppGroup
 
-from voucher_app.errors import DomainError
-
-from . import service
+from campaigns import service
+from voucher_app.core.errors import DomainError
 
 city_cli = AppGroup("city", help="The city's plan: measures, actions, districts and targets.")
 

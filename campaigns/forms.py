@@ -22,14 +22,13 @@ from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from werkzeug.datastructures import MultiDict
 
-from voucher_app.clock import city_zone, to_city
-from voucher_app.errors import ValidationError
-from voucher_app.validation import validate
-
-from . import rules, service
-from .labels import category_labels, kind_labels
-from .models import Campaign, CampaignStatus
-from .schemas import CampaignIn, CampaignPatch
+from campaigns import rules, service
+from campaigns.labels import category_labels, kind_labels
+from campaigns.models import Campaign, CampaignStatus
+from campaigns.schemas import CampaignIn, CampaignPatch
+from voucher_app.core.clock import city_zone, to_city
+from voucher_app.core.errors import ValidationError
+from voucher_app.core.validation import validate
 
 CHOICE_GROUPS = ("measure_codes", "merchant_categories", "districts", "valid_weekdays")
 TEXT_FIELDS = ("name", "description", "kind", "budget", "starts_at", "ends_at", "limit_per_resident",

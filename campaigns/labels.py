@@ -5,9 +5,8 @@ from flask_babel import get_locale
 from flask_babel import lazy_gettext as _l
 from sqlalchemy import select
 
-from voucher_app.extensions import db
-
-from .models import District
+from campaigns.models import District
+from voucher_app.core.extensions import db
 
 CATEGORY_LABELS = {
     "catering": _l("Catering"), "retail": _l("Retail"), "supermarket": _l("Supermarkets"),

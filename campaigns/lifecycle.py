@@ -10,9 +10,8 @@ import datetime as dt
 
 from flask_babel import gettext as _
 
-from voucher_app.errors import NotFound
-
-from .models import Campaign, CampaignStatus
+from campaigns.models import Campaign, CampaignStatus
+from voucher_app.core.errors import NotFound
 
 
 def effective_status(campaign: Campaign, now: dt.datetime) -> CampaignStatus:

@@ -10,8 +10,8 @@ import enum
 from sqlalchemy import JSON, BigInteger, Boolean, CheckConstraint, ForeignKey, Integer, String, Text
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
-from voucher_app.database import UTCDateTime, enum_column, new_id
-from voucher_app.extensions import db
+from voucher_app.core.database import UTCDateTime, enum_column, new_id
+from voucher_app.core.extensions import db
 
 
 class District(db.Model):

@@ -10,9 +10,8 @@ import datetime as dt
 from flask_babel import gettext as _
 from sqlalchemy import select
 
-from voucher_app.extensions import db
-
-from .models import MERCHANT_CATEGORIES, Campaign, District, Measure
+from campaigns.models import MERCHANT_CATEGORIES, Campaign, District, Measure
+from voucher_app.core.extensions import db
 
 
 def money(cents: int) -> str:

@@ -13,9 +13,8 @@ from typing import Annotated
 from flask_babel import gettext as _
 from pydantic import AwareDatetime, BaseModel, ConfigDict, Field, StrictInt, field_validator
 
-from voucher_app.clock import to_city
-
-from .models import Campaign, CampaignKind
+from campaigns.models import Campaign, CampaignKind
+from voucher_app.core.clock import iso
 
 _HHMM = re.compile(r"^([01]\d|2[0-3]):[0-5]\d$")
 MAX_CENTS = 10**12  # ten billion yuan: anything above is a typing mistake
@@ -102,11 +101,6 @@ class CampaignPatch(CampaignIn):
 class ReasonIn(BaseModel):
     model_config = ConfigDict(extra="ignore")
     reason: str | None = Field(default=None, max_length=2000)
-
-
-def iso(value: dt.datetime | None) -> str | None:
-    """A time as the API shows it: ISO 8601 in the city's zone, with its offset."""
-    return to_city(value).isoformat() if value else None
 
 
 def campaign_out(campaign: Campaign, status: str, counts: dict[str, dict[str, int]], now: dt.datetime,

@@ -2,8 +2,10 @@
 cancelling, listing). Every write owns its transaction; bureau actions leave an audit record."""
 from __future__ import annotations
 
+import contextlib
 import datetime as dt
 import json
+from collections.abc import Iterator
 from pathlib import Path
 
 from flask import current_app
@@ -13,18 +15,27 @@ from flask_babel import lazy_gettext as _l
 from sqlalchemy import and_, or_, select
 from sqlalchemy.orm import selectinload
 
+from campaigns import rules
+from campaigns.lifecycle import effective_status, is_editable, no_such_campaign
+from campaigns.models import (
+    Action,
+    Campaign,
+    CampaignMeasure,
+    CampaignStatus,
+    CitySetting,
+    District,
+    Measure,
+    PlanTarget,
+    Round,
+    RoundAllocation,
+    Tier,
+)
+from campaigns.schemas import CampaignIn, CampaignPatch, campaign_out
 from voucher_app.accounts.models import User
-from voucher_app.audit.service import audited
-from voucher_app.database import keyset_page, new_id, write_transaction
-from voucher_app.errors import Conflict, ValidationError
-from voucher_app.extensions import db
-from voucher_app.vouchers.minting import mint_campaign, refresh_statistics, revoke_claimed
-
-from . import rules
-from .lifecycle import effective_status, is_editable, no_such_campaign
-from .models import (Action, Campaign, CampaignMeasure, CampaignStatus, CitySetting, District, Measure, PlanTarget,
-                     Round, RoundAllocation, Tier)
-from .schemas import CampaignIn, CampaignPatch, campaign_out
+from voucher_app.core.audit import audited
+from voucher_app.core.database import keyset_page, new_id, write_transaction
+from voucher_app.core.errors import Conflict, ValidationError
+from voucher_app.core.extensions import db
 
 SHIPPED_CITY_FILE = Path(__file__).parent / "data" / "guangyuan.json"
 
@@ -171,8 +182,10 @@ def update_campaign(campaign_id: str, patch: CampaignPatch, actor: User, now: dt
     return campaign
 
 
-def publish_campaign(campaign_id: str, actor: User, now: dt.datetime) -> Campaign:
-    """Publish a draft that breaks no rule: it is scheduled, or open at once if its start has passed."""
+@contextlib.contextmanager
+def publishing(campaign_id: str, actor: User, now: dt.datetime) -> Iterator[tuple[Campaign, dict]]:
+    """Publish a draft that breaks no rule — scheduled, or open at once if its start has passed — in one
+    audited transaction; the caller mints its vouchers inside the block (``vouchers.issuing``)."""
     with audited("campaign.publish", "campaign", campaign_id, actor.id, now) as detail:
         campaign = _campaign_for_update(campaign_id)
         if campaign.status is not CampaignStatus.draft:
@@ -184,14 +197,14 @@ def publish_campaign(campaign_id: str, actor: User, now: dt.datetime) -> Campaig
         campaign.status = CampaignStatus.open if campaign.starts_at <= now else CampaignStatus.scheduled
         campaign.published_at = campaign.updated_at = now
         detail["status"] = campaign.status.value
-        detail["vouchers_minted"] = mint_campaign(campaign, now)
-    refresh_statistics()
-    return campaign
+        yield campaign, detail
 
 
-def cancel_campaign(campaign_id: str, reason: str | None, actor: User, now: dt.datetime) -> Campaign:
-    """Cancel a campaign that has not ended yet; its unused claimed vouchers are revoked and their
-    reserved value returns to the campaign. Vouchers already used stay owed to their merchants."""
+@contextlib.contextmanager
+def cancelling(campaign_id: str, reason: str | None, actor: User,
+               now: dt.datetime) -> Iterator[tuple[Campaign, dict]]:
+    """Cancel a campaign that has not ended yet, in one audited transaction; the caller revokes its
+    unused vouchers inside the block (``vouchers.issuing``)."""
     with audited("campaign.cancel", "campaign", campaign_id, actor.id, now, reason=reason) as detail:
         campaign = _campaign_for_update(campaign_id)
         status = effective_status(campaign, now)
@@ -201,8 +214,7 @@ def cancel_campaign(campaign_id: str, reason: str | None, actor: User, now: dt.d
         campaign.status = CampaignStatus.cancelled
         campaign.cancelled_at = campaign.updated_at = now
         campaign.cancel_reason = reason
-        detail["vouchers_revoked"] = revoke_claimed(campaign.id, now)
-    return campaign
+        yield campaign, detail
 
 
 def _campaign_for_update(campaign_id: str) -> Campaign:
@@ -256,25 +268,17 @@ def status_is(status: str, now: dt.datetime):
             "Choose one of: %(options)s.", options=", ".join(s.value for s in CampaignStatus))}]) from None
 
 
-def tier_counts(campaign_ids: list[str]) -> dict[str, dict[str, int]]:
-    """Per tier: vouchers claimed so far (at most a second old in a rush; see ``vouchers/counts.py``)."""
-    from voucher_app.vouchers.counts import counts
-
-    return counts.by_tier(campaign_ids)
-
-
 def measure_titles() -> dict[str, str]:
     measures = db.session.scalars(select(Measure)).all()
     return {m.code: _localized(m, "title") for m in measures}
 
 
-def campaign_view(campaign: Campaign, now: dt.datetime) -> dict:
-    return campaign_out(campaign, effective_status(campaign, now).value, tier_counts([campaign.id]), now,
-                        measure_titles())
+def campaign_view(campaign: Campaign, now: dt.datetime, counts: dict[str, dict[str, int]]) -> dict:
+    """The campaign as the API shows it; ``counts`` are its tiers' claimed vouchers (``vouchers.counts``)."""
+    return campaign_out(campaign, effective_status(campaign, now).value, counts, now, measure_titles())
 
 
-def campaign_views(campaigns: list[Campaign], now: dt.datetime) -> list[dict]:
-    counts = tier_counts([c.id for c in campaigns])
+def campaign_views(campaigns: list[Campaign], now: dt.datetime, counts: dict[str, dict[str, int]]) -> list[dict]:
     titles = measure_titles()
     return [campaign_out(c, effective_status(c, now).value, counts, now, titles) for c in campaigns]
 

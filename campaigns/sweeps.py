@@ -10,10 +10,9 @@ import datetime as dt
 
 from sqlalchemy import select, update
 
-from voucher_app.database import write_transaction
-from voucher_app.extensions import db
-
-from .models import Campaign, CampaignStatus, Round
+from campaigns.models import Campaign, CampaignStatus, Round
+from voucher_app.core.database import write_transaction
+from voucher_app.core.extensions import db
 
 _PUBLISHED = (CampaignStatus.scheduled, CampaignStatus.open, CampaignStatus.closed, CampaignStatus.settled)
 

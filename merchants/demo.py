@@ -10,15 +10,14 @@ import datetime as dt
 
 from sqlalchemy import select
 
-from campaigns.models import Campaign, CampaignStatus
+from campaigns.models import Campaign, CampaignStatus, District
+from merchants import service
+from merchants.models import Merchant
+from merchants.schemas import MerchantIn, StaffIn
+from merchants.uscc import check_character
 from voucher_app.accounts.models import User
-from voucher_app.errors import DomainError
-from voucher_app.extensions import db
-
-from . import service
-from .models import Merchant
-from .schemas import MerchantIn, StaffIn
-from .uscc import check_character
+from voucher_app.core.errors import DomainError
+from voucher_app.core.extensions import db
 
 OWNER_PASSWORD = "merchant-demo-2026"
 CASHIER_PASSWORD = "cashier-demo-2026"
@@ -54,8 +53,6 @@ def demo_uscc(n: int, division: str) -> str:
 
 def load_demo_merchants(admin: User, now: dt.datetime) -> list[str]:
     """Register, approve and enrol the demo shops that do not exist yet; return sign-in help."""
-    from campaigns.models import District
-
     divisions = {d.code: d.gb_code or "510800" for d in db.session.scalars(select(District))}
     campaigns = list(db.session.scalars(select(Campaign).where(
         Campaign.status.in_([CampaignStatus.scheduled, CampaignStatus.open]))))

@@ -13,14 +13,13 @@ from flask_babel import gettext as _
 from pydantic import BaseModel, ConfigDict, Field, field_validator
 
 from campaigns.models import MERCHANT_CATEGORIES, District
+from merchants.models import Enrolment, Merchant
+from merchants.uscc import normalize_uscc
 from voucher_app.accounts.models import User
-from voucher_app.accounts.phones import mask_phone, normalize_phone
 from voucher_app.accounts.service import MIN_PASSWORD_LENGTH
-from voucher_app.clock import to_city
-from voucher_app.extensions import db
-
-from .models import Enrolment, Merchant
-from .uscc import normalize_uscc
+from voucher_app.core.clock import to_city
+from voucher_app.core.extensions import db
+from voucher_app.core.phones import mask_phone, normalize_phone
 
 _USERNAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]{2,63}$")
 # Three-digit area codes are 010 (Beijing) and 02x; every other one has four digits. Knowing that

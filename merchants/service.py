@@ -32,21 +32,24 @@ from campaigns.labels import category_labels, district_names
 from campaigns.lifecycle import effective_status, no_such_campaign
 from campaigns.models import Campaign, CampaignStatus
 from campaigns.service import status_label as campaign_status_label
-from voucher_app.accounts.models import Role, User
-from voucher_app.audit.models import AuditRecord
-from voucher_app.audit.service import audited
-from voucher_app.database import keyset_page, new_id, write_transaction
-from voucher_app.errors import Conflict, Forbidden, NotFound, ValidationError
-from voucher_app.extensions import db
-from voucher_app.vouchers.errors import CampaignClosed, NotEligible
-
-from .errors import MerchantSuspended
-from .models import Enrolment, EnrolmentStatus, Merchant, MerchantStatus
-from .schemas import MerchantIn, StaffIn
+from merchants.models import Enrolment, EnrolmentStatus, Merchant, MerchantStatus
+from merchants.schemas import MerchantIn, StaffIn
+from voucher_app.accounts.models import User
+from voucher_app.core.audit import AuditRecord, audited
+from voucher_app.core.database import keyset_page, new_id, write_transaction
+from voucher_app.core.errors import (
+    CampaignClosed,
+    Conflict,
+    Forbidden,
+    MerchantSuspended,
+    NotEligible,
+    NotFound,
+    ValidationError,
+)
+from voucher_app.core.extensions import db
+from voucher_app.core.roles import BUREAU, SHOP_PEOPLE, Role
 
 PAGE_SIZE = 50
-BUREAU = (Role.admin, Role.viewer)
-SHOP_PEOPLE = (Role.merchant_owner, Role.cashier)
 
 # What ``new_id`` makes. An id of any other shape cannot exist, so it is refused before it reaches
 # a query or an audit record (whose target column holds 26 characters).

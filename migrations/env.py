@@ -1,11 +1,10 @@
 import logging
 from logging.config import fileConfig
 
+from alembic import context
 from flask import current_app
 
-from alembic import context
-
-from voucher_app.database import UTCDateTime
+from voucher_app.core.database import UTCDateTime
 
 # this is the Alembic Config object, which provides
 # access to the values within the .ini file in use.

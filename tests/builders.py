@@ -13,9 +13,10 @@ from merchants.models import Merchant, MerchantStatus
 from merchants.schemas import MerchantIn
 from merchants.service import register_merchant
 from merchants.uscc import check_character
-from voucher_app.accounts.models import Role, User
+from voucher_app.accounts.models import User
 from voucher_app.accounts.service import create_staff, issue_token
-from voucher_app.extensions import db
+from voucher_app.core.extensions import db
+from voucher_app.core.roles import Role
 
 PASSWORD = "Correct-Horse-42"
 _phones = itertools.count(13900000001)

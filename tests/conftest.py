@@ -19,9 +19,9 @@ from pathlib import Path
 import pytest
 from sqlalchemy import text
 
-from voucher_app import create_app
-from voucher_app.clock import MovableClock
-from voucher_app.extensions import db
+from voucher_app.app import create_app
+from voucher_app.core.clock import MovableClock
+from voucher_app.core.extensions import db
 from voucher_app.vouchers.claiming import memo
 
 ROOT = Path(__file__).resolve().parent.parent

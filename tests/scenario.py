@@ -10,16 +10,17 @@ import uuid
 
 from campaigns.models import Campaign
 from campaigns.schemas import CampaignIn
-from campaigns.service import create_campaign, publish_campaign
+from campaigns.service import create_campaign
 from merchants.models import Enrolment, EnrolmentStatus, MerchantStatus
-from voucher_app.accounts.models import Role, User
-from voucher_app.extensions import db
+from tests.builders import make_account, make_merchant, make_staff, next_phone
+from tests.campaign_data import CITY, T0, campaign_body
+from voucher_app.accounts.models import User
+from voucher_app.core.extensions import db
+from voucher_app.core.roles import Role
 from voucher_app.redemptions.service import redeem, refund
 from voucher_app.vouchers.claiming import claim_voucher
+from voucher_app.vouchers.issuing import publish_campaign
 from voucher_app.vouchers.tokens import sign
-
-from builders import make_account, make_merchant, make_staff, next_phone
-from campaign_data import CITY, T0, campaign_body
 
 
 def at(month: int, day: int, hour: int, minute: int = 0) -> dt.datetime:
@@ -92,7 +93,7 @@ class World:
 def tallied_world(clock) -> World:
     """The world played, with one refusal at the till (the unused voucher, too late: ``voucher_expired``),
     and every job run at 03:00 on 12-09: what ``test_reports.py`` works out by hand."""
-    from voucher_app.errors import DomainError
+    from voucher_app.core.errors import DomainError
     from voucher_app.scheduler.runs import run_due
 
     world = World(clock)

@@ -1,4 +1,4 @@
 """``python -m voucher_app`` is the ``voucher`` command."""
-from .cli import main
+from voucher_app.cli import main
 
 main()

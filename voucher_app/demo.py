@@ -4,18 +4,21 @@ Running it again changes nothing that is already there.
 """
 from __future__ import annotations
 
+import click
+from flask import current_app
 from flask_babel import force_locale
 from sqlalchemy import select
 
 from campaigns.demo import load_demo_campaigns
 from campaigns.service import city_data_file, load_city_data
 from merchants.demo import load_demo_merchants
-
-from .accounts.models import Role, User
-from .accounts.service import create_staff
-from .clock import now
-from .extensions import db
-from .vouchers.demo import load_demo_activity
+from voucher_app.accounts.models import User
+from voucher_app.accounts.service import create_staff
+from voucher_app.core.clock import now
+from voucher_app.core.extensions import db
+from voucher_app.core.roles import Role
+from voucher_app.redemptions.demo import load_demo_activity
+from voucher_app.vouchers.issuing import publish_campaign
 
 DEMO_STAFF = [
     ("admin", "admin-demo-2026", Role.admin, "商务局管理员"),
@@ -33,8 +36,17 @@ def load_demo() -> list[str]:
                 create_staff(username, password, role, display_name=name)
             lines.append(f"{role.value}: sign in at /staff/login as {username} / {password}")
     admin = db.session.scalars(select(User).where(User.username == DEMO_STAFF[0][0])).one()
-    lines += load_demo_campaigns(admin, now())
+    lines += load_demo_campaigns(admin, now(), publish_campaign)
     lines += load_demo_merchants(admin, now())
     lines += load_demo_activity(admin, now())
     lines.append("resident: sign in at /login with any mobile number; the code appears at /dev/outbox")
     return lines
+
+
+@click.command("demo")
+def demo_command():
+    """Load the city's data and demo accounts (development and testing only)."""
+    if current_app.config["ENV_NAME"] == "production":
+        raise click.ClickException("the demo has well-known passwords: it is not loaded in production")
+    for line in load_demo():
+        click.echo(line)

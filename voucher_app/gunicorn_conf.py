@@ -21,7 +21,7 @@ control_socket_disable = True
 
 
 def post_fork(server, worker):
-    from voucher_app.extensions import db
+    from voucher_app.core.extensions import db
     from voucher_app.wsgi import app
 
     with app.app_context():

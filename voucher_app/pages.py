@@ -1,11 +1,10 @@
 """Site-wide pages: home, language and text-size switches, and the health check."""
 from __future__ import annotations
 
-import re
-
 from flask import Blueprint, current_app, jsonify, redirect, render_template, request, url_for
 
 from campaigns.service import city_name
+from voucher_app.core.http import local_path
 
 pages = Blueprint("pages", __name__)
 
@@ -39,16 +38,6 @@ def set_text_size(size: str):
 def health():
     """Answers without touching the database: for load balancers, and the ceiling of benchmarks."""
     return jsonify({"status": "ok"})
-
-
-def local_path(target: str | None) -> str | None:
-    """``target`` if it is a path on this site, else None: never another host (open redirects).
-
-    Browsers drop tabs and newlines from a URL and read a backslash as a slash, so ``/\\evil.example``
-    and ``/<tab>/evil.example`` would both lead to another host.
-    """
-    seen = re.sub(r"[\t\r\n]", "", target or "").replace("\\", "/")
-    return seen if seen.startswith("/") and not seen.startswith("//") else None
 
 
 def _back() -> str:

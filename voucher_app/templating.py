@@ -9,13 +9,12 @@ from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from flask_login import current_user
 
-from .accounts.sms import outbox_enabled
-from .clock import to_city
+from campaigns.service import city_name, status_label
+from voucher_app.accounts.sms import outbox_enabled
+from voucher_app.core.clock import to_city
 
 
 def site_name() -> str:
-    from campaigns.service import city_name
-
     city = city_name()
     return _("%(city)s consumer vouchers", city=city) if city else _("Consumer vouchers")
 
@@ -45,7 +44,7 @@ def yuan(cents: int | None) -> str:
 
 # (endpoint, label, roles that see it; None = everyone). Links to pages that are not installed are left out.
 NAV = [
-    ("vouchers.campaigns_page", _l("Claim vouchers"), None),
+    ("campaigns.residents_campaigns", _l("Claim vouchers"), None),
     ("vouchers.wallet", _l("My vouchers"), {"resident"}),
     ("campaigns.campaign_list", _l("Campaigns"), {"admin", "viewer"}),
     ("merchants.bureau_merchants", _l("Merchants"), {"admin", "viewer"}),
@@ -79,8 +78,6 @@ def voucher_state_label(state: str) -> str:
 
 
 def configure_templates(app: Flask) -> None:
-    from campaigns.service import status_label
-
     app.jinja_env.globals.update(site_name=site_name, current_user_label=current_user_label,
                                  current_locale=lambda: str(get_locale()), outbox_enabled=outbox_enabled,
                                  status_label=status_label, voucher_state_label=voucher_state_label,

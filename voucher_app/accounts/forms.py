@@ -6,7 +6,7 @@ from flask_wtf import FlaskForm
 from wtforms import PasswordField, StringField
 from wtforms.validators import DataRequired, Length, Regexp, ValidationError
 
-from .phones import normalize_phone
+from voucher_app.core.phones import normalize_phone
 
 
 class PhoneField(StringField):

@@ -2,26 +2,15 @@
 from __future__ import annotations
 
 import datetime as dt
-import enum
 
 from flask_login import UserMixin
 from sqlalchemy import CheckConstraint, ForeignKey, Index, String, Text
 from sqlalchemy.orm import Mapped, mapped_column
 
-from ..database import UTCDateTime, enum_column, new_id
-from ..extensions import db
-
-
-class Role(str, enum.Enum):
-    resident = "resident"
-    cashier = "cashier"
-    merchant_owner = "merchant_owner"
-    admin = "admin"
-    viewer = "viewer"
-
-    @property
-    def is_staff(self) -> bool:
-        return self is not Role.resident
+from voucher_app.core.database import UTCDateTime, enum_column, new_id
+from voucher_app.core.extensions import db
+from voucher_app.core.phones import mask_phone
+from voucher_app.core.roles import Role
 
 
 def _utcnow() -> dt.datetime:
@@ -56,8 +45,6 @@ class User(UserMixin, db.Model):
 
     @property
     def masked_phone(self) -> str | None:
-        from .phones import mask_phone
-
         return mask_phone(self.phone) if self.phone else None
 
     def __repr__(self) -> str:  # never the phone: reprs end up in logs

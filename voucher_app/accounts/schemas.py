@@ -4,8 +4,8 @@ from __future__ import annotations
 from flask_babel import gettext as _
 from pydantic import BaseModel, ConfigDict, Field, field_validator
 
-from .models import User
-from .phones import normalize_phone
+from voucher_app.accounts.models import User
+from voucher_app.core.phones import normalize_phone
 
 
 def _phone(value: str) -> str:

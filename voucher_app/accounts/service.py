@@ -14,13 +14,22 @@ from itsdangerous import BadSignature, SignatureExpired, TimestampSigner, URLSaf
 from sqlalchemy import bindparam, select, update
 from werkzeug.security import check_password_hash, generate_password_hash
 
-from ..clock import now as clock_now
-from ..database import write_transaction
-from ..errors import (Conflict, InvalidCredentials, OtpExpired, OtpInvalid, OtpLocked, OtpUsed, ValidationError)
-from ..extensions import db
-from ..hotpath import Prepared, hot
-from .models import OtpCode, Role, User
-from .sms import sms_sender
+from voucher_app.accounts.models import OtpCode, User
+from voucher_app.accounts.sms import sms_sender
+from voucher_app.core.clock import now as clock_now
+from voucher_app.core.database import write_transaction
+from voucher_app.core.errors import (
+    Conflict,
+    InvalidCredentials,
+    OtpExpired,
+    OtpInvalid,
+    OtpLocked,
+    OtpUsed,
+    ValidationError,
+)
+from voucher_app.core.extensions import db
+from voucher_app.core.hotpath import Prepared, hot
+from voucher_app.core.roles import Role
 
 MIN_PASSWORD_LENGTH = 8
 

@@ -8,11 +8,13 @@ import urllib.request
 from typing import Protocol
 
 from flask import Flask, current_app
+from sqlalchemy import select
 
-from ..database import write_transaction
-from ..errors import ConfigurationError
-from ..extensions import db
-from .models import OutboxMessage
+from voucher_app.accounts.models import OutboxMessage
+from voucher_app.core.database import write_transaction
+from voucher_app.core.errors import ConfigurationError
+from voucher_app.core.extensions import db
+from voucher_app.core.phones import normalize_phone
 
 log = logging.getLogger(__name__)
 
@@ -70,3 +72,11 @@ def sms_sender() -> SmsSender:
 def outbox_enabled(app: Flask | None = None) -> bool:
     app = app or current_app
     return app.config["SMS_SENDER"] == "outbox" and app.config["ENV_NAME"] in ("development", "testing")
+
+
+def outbox_messages(phone: str | None) -> list[OutboxMessage]:
+    """The latest 50 messages the development outbox kept, newest first (one phone's, if given)."""
+    query = select(OutboxMessage).order_by(OutboxMessage.sent_at.desc(), OutboxMessage.id.desc()).limit(50)
+    if phone:
+        query = query.where(OutboxMessage.phone == (normalize_phone(phone) or phone))
+    return list(db.session.scalars(query))

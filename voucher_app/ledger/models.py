@@ -13,8 +13,8 @@ import enum
 from sqlalchemy import BigInteger, CheckConstraint, ForeignKey, Index, String
 from sqlalchemy.orm import Mapped, mapped_column
 
-from ..database import UTCDateTime, enum_column, new_id
-from ..extensions import db
+from voucher_app.core.database import UTCDateTime, enum_column, new_id
+from voucher_app.core.extensions import db
 
 
 class Account(str, enum.Enum):

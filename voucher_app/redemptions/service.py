@@ -31,25 +31,35 @@ from sqlalchemy.exc import IntegrityError
 
 from campaigns.lifecycle import effective_status
 from campaigns.models import Campaign, CampaignStatus
-from campaigns.schemas import iso
-from merchants.errors import MerchantSuspended
 from merchants.models import Enrolment, EnrolmentStatus, Merchant, MerchantStatus
-
-from ..accounts.models import User
-from ..clock import city_zone
-from ..database import end_read_transaction, new_id, write_transaction
-from ..errors import Conflict, DomainError, Forbidden, NotFound, ValidationError
-from ..extensions import db
-from ..hotpath import Prepared, hot, insert_row
-from ..idempotency import IdempotencyRecord, fingerprint, first_answer, replay
-from ..ledger.models import Account, LedgerEntry
-from ..vouchers import tokens
-from ..vouchers.errors import (AlreadyRedeemed, BelowThreshold, CampaignClosed, InvalidToken, MerchantNotEnrolled,
-                               OutsideHours, VoucherExpired, VoucherRevoked)
-from ..vouchers.claiming import CampaignFacts, memo
-from ..vouchers.models import Voucher, VoucherStatus
-from .hours import within
-from .models import Redemption, RedemptionAttempt
+from voucher_app.accounts.models import User
+from voucher_app.core.clock import city_zone, iso
+from voucher_app.core.database import end_read_transaction, new_id, write_transaction
+from voucher_app.core.errors import (
+    AlreadyRedeemed,
+    BelowThreshold,
+    CampaignClosed,
+    Conflict,
+    DomainError,
+    Forbidden,
+    InvalidToken,
+    MerchantNotEnrolled,
+    MerchantSuspended,
+    NotFound,
+    OutsideHours,
+    ValidationError,
+    VoucherExpired,
+    VoucherRevoked,
+)
+from voucher_app.core.extensions import db
+from voucher_app.core.hotpath import Prepared, hot, insert_row
+from voucher_app.core.idempotency import IdempotencyRecord, fingerprint, first_answer, replay
+from voucher_app.ledger.models import Account, LedgerEntry
+from voucher_app.redemptions.hours import within
+from voucher_app.redemptions.models import Redemption, RedemptionAttempt
+from voucher_app.vouchers import tokens
+from voucher_app.vouchers.claiming import CampaignFacts, memo
+from voucher_app.vouchers.models import Voucher, VoucherStatus
 
 REFUND_DAYS = 7
 _TYPED = re.compile(r"^([0-9A-Z]{10})(\d{4})$")
@@ -460,3 +470,14 @@ def shop_redemptions(actor: User, day: dt.date) -> list[Redemption]:
                                       Redemption.redeemed_at < start + dt.timedelta(days=1)))
         .order_by(Redemption.redeemed_at.desc())))
 
+
+def where_used(voucher_ids: list[str]) -> dict[str, dict]:
+    """For redeemed vouchers: the shop, the saving and when (the redemption in force)."""
+    if not voucher_ids:
+        return {}
+    rows = db.session.execute(
+        select(Redemption.voucher_id, Merchant.name, Redemption.discount_cents, Redemption.redeemed_at)
+        .join(Merchant, Merchant.id == Redemption.merchant_id)
+        .where(Redemption.voucher_id.in_(voucher_ids), Redemption.refunded_at.is_(None)))
+    return {voucher_id: {"merchant": name, "saved_cents": saved, "at": iso(at)}
+            for voucher_id, name, saved, at in rows}

@@ -11,8 +11,8 @@ import datetime as dt
 from sqlalchemy import BigInteger, Date, ForeignKey, Integer, String
 from sqlalchemy.orm import Mapped, mapped_column
 
-from ..database import UTCDateTime
-from ..extensions import db
+from voucher_app.core.database import UTCDateTime
+from voucher_app.core.extensions import db
 
 
 class TallyMerchantDay(db.Model):

@@ -18,19 +18,17 @@ from flask_babel import gettext as _
 from markupsafe import Markup
 
 from campaigns.service import status_label
+from voucher_app.accounts.guards import page_roles_required
+from voucher_app.core.clock import now, to_city
+from voucher_app.core.errors import DomainError
+from voucher_app.core.exports import table_response, yuan
+from voucher_app.core.roles import BUREAU
+from voucher_app.reports import service
+from voucher_app.reports.charts import Series, horizontal_bars, vertical_bars
+from voucher_app.templating import yuan as yuan_text
 
-from ..accounts.models import Role
-from ..clock import now, to_city
-from ..errors import DomainError
-from ..exports import table_response, yuan
-from ..templating import yuan as yuan_text
-from ..web import page_roles_required
-from . import service
-from .charts import Series, horizontal_bars, vertical_bars
+pages = Blueprint("reports", __name__, template_folder="templates")
 
-pages = Blueprint("reports", __name__)
-
-READERS = (Role.admin, Role.viewer)
 FORMAT = "<any(csv, xlsx):fmt>"  # any other ending is not a route: 404
 
 
@@ -41,7 +39,7 @@ def _page_helpers() -> dict:
 
 
 @pages.get("/bureau/reports")
-@page_roles_required(*READERS)
+@page_roles_required(*BUREAU)
 def measures_page():
     """The plan's measures side by side: what each one's campaigns spent and drove, against the targets."""
     report = service.measures_report(now())
@@ -49,7 +47,7 @@ def measures_page():
 
 
 @pages.get(f"/bureau/reports/measures.{FORMAT}")
-@page_roles_required(*READERS)
+@page_roles_required(*BUREAU)
 def measures_export(fmt: str):
     """The measures report for a spreadsheet: one row per measure, the total, and the plan's targets."""
     at = now()
@@ -58,7 +56,7 @@ def measures_export(fmt: str):
 
 
 @pages.get("/bureau/reports/measures/<code>")
-@page_roles_required(*READERS)
+@page_roles_required(*BUREAU)
 def measure_page(code: str):
     """One measure: the sum of its campaigns, each campaign, and where, when and in which trades."""
     at = now()
@@ -68,7 +66,7 @@ def measure_page(code: str):
 
 
 @pages.get(f"/bureau/reports/measures/<code>.{FORMAT}")
-@page_roles_required(*READERS)
+@page_roles_required(*BUREAU)
 def measure_export(code: str, fmt: str):
     """One measure for a spreadsheet: one sheet, a "section" column telling its campaigns and breakdowns apart
     (a single table filters and pivots more easily than several sheets)."""
@@ -78,7 +76,7 @@ def measure_export(code: str, fmt: str):
 
 
 @pages.get("/bureau/reports/campaigns/<campaign_id>")
-@page_roles_required(*READERS)
+@page_roles_required(*BUREAU)
 def campaign_page(campaign_id: str):
     """One campaign's figures at a glance, its breakdowns, its shops, and why the tills refused vouchers."""
     report = service.campaign_report(campaign_id, now())
@@ -87,7 +85,7 @@ def campaign_page(campaign_id: str):
 
 
 @pages.get(f"/bureau/reports/campaigns/<campaign_id>.{FORMAT}")
-@page_roles_required(*READERS)
+@page_roles_required(*BUREAU)
 def campaign_export(campaign_id: str, fmt: str):
     """One campaign for a spreadsheet, laid out as the measure's export, plus its merchants and refusals."""
     at = now()
@@ -96,7 +94,7 @@ def campaign_export(campaign_id: str, fmt: str):
 
 
 @pages.get("/bureau/reports/campaigns/<campaign_id>/live")
-@page_roles_required(*READERS)
+@page_roles_required(*BUREAU)
 def live_page(campaign_id: str):
     """The rush as it happens; the figures are on the page, so it reads without script, and a small
     script (``live_monitor.js``) refreshes them and works out claims per second."""
@@ -105,7 +103,7 @@ def live_page(campaign_id: str):
 
 
 @pages.get("/bureau/reports/campaigns/<campaign_id>/live.json")
-@page_roles_required(*READERS)
+@page_roles_required(*BUREAU)
 def live_json(campaign_id: str):
     """What the monitor polls every two seconds; counted live, so no cache may keep it."""
     response = jsonify(service.live_round(campaign_id, now()))

@@ -13,15 +13,16 @@ from flask_babel import gettext as _
 from sqlalchemy import func, select
 
 from campaigns.labels import category_labels, district_names
+from campaigns.lifecycle import effective_status
 from campaigns.models import Campaign, CampaignMeasure, CampaignStatus, Measure, PlanTarget
-from campaigns.service import _localized, get_campaign, status_label
+from campaigns.service import _localized, campaign_view, get_campaign, status_label
 from merchants.models import Merchant
-
-from ..clock import to_city
-from ..errors import NotFound
-from ..extensions import db
-from ..redemptions.models import RedemptionAttempt
-from .models import TallyCampaign, TallyDay, TallyHour, TallyMeasure, TallyMerchantDay
+from voucher_app.core.clock import to_city
+from voucher_app.core.errors import NotFound
+from voucher_app.core.extensions import db
+from voucher_app.redemptions.models import RedemptionAttempt
+from voucher_app.reports.models import TallyCampaign, TallyDay, TallyHour, TallyMeasure, TallyMerchantDay
+from voucher_app.vouchers.counts import counts
 
 FIGURES = ("claimed", "redeemed", "expired", "revoked", "refunded", "subsidy_cents", "bill_cents")
 PLACE_FIGURES = ("redeemed", "refunded", "subsidy_cents", "bill_cents")
@@ -118,8 +119,6 @@ def _totals(rows) -> dict:
 
 def campaign_report(campaign_id: str, now: dt.datetime) -> dict:
     """The contract's campaign report, with hours, merchants and refusals besides."""
-    from campaigns.lifecycle import effective_status
-
     campaign = get_campaign(campaign_id, include_drafts=True)
     if campaign.status is CampaignStatus.draft:
         raise NotFound(_("A draft campaign has no report until it is published."))
@@ -207,8 +206,6 @@ def measure_report(code: str, now: dt.datetime) -> dict:
     campaigns = db.session.scalars(select(Campaign).where(Campaign.id.in_(ids)).order_by(Campaign.starts_at)).all()
     tallies = {t.campaign_id: t for t in db.session.scalars(select(TallyCampaign).where(TallyCampaign.campaign_id.in_(ids)))}
     by_district, by_category, by_merchant = _places(ids)
-    from campaigns.lifecycle import effective_status
-
     report.update(
         campaign_list=[_with_leverage({
             "campaign_id": c.id, "name": c.name, "status": effective_status(c, now).value,
@@ -223,10 +220,8 @@ def measure_report(code: str, now: dt.datetime) -> dict:
 def live_round(campaign_id: str, now: dt.datetime) -> dict:
     """An open campaign right now, counted live (not from the tally): per tier, released, claimed and
     remaining. The monitor page derives claims per second from two readings."""
-    from campaigns.service import campaign_view
-
     campaign = get_campaign(campaign_id, include_drafts=False)
-    view = campaign_view(campaign, now)
+    view = campaign_view(campaign, now, counts.by_tier([campaign.id]))
     return {"campaign_id": campaign.id, "name": campaign.name, "status": view["status"], "at": now.isoformat(),
             "claimed": sum(t["claimed"] for t in view["tiers"]),
             "remaining": sum(t["remaining"] for t in view["tiers"]),

@@ -22,21 +22,45 @@ from __future__ import annotations
 import datetime as dt
 from concurrent.futures import ThreadPoolExecutor
 
-from sqlalchemy import (BigInteger, Column, Date, Integer, MetaData, String, Table, Text, and_, case, cast, delete,
-                        distinct, exists, extract, func, insert, literal, literal_column, or_, select, text, true, tuple_,
-                        union_all, update)
+from sqlalchemy import (
+    BigInteger,
+    Column,
+    Date,
+    Integer,
+    MetaData,
+    String,
+    Table,
+    Text,
+    and_,
+    case,
+    cast,
+    delete,
+    distinct,
+    exists,
+    extract,
+    func,
+    insert,
+    literal,
+    literal_column,
+    or_,
+    select,
+    text,
+    true,
+    tuple_,
+    union_all,
+    update,
+)
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.engine import Connection, Engine
 from sqlalchemy.sql import Select
 
 from campaigns.models import Campaign, CampaignMeasure, CampaignStatus, Tier
-
-from ..clock import city_zone
-from ..database import write_transaction
-from ..extensions import db
-from ..redemptions.models import Redemption
-from ..vouchers.models import Voucher, VoucherStatus
-from .models import TallyCampaign, TallyDay, TallyHour, TallyMeasure, TallyMerchantDay
+from voucher_app.core.clock import city_zone
+from voucher_app.core.database import write_transaction
+from voucher_app.core.extensions import db
+from voucher_app.redemptions.models import Redemption
+from voucher_app.reports.models import TallyCampaign, TallyDay, TallyHour, TallyMeasure, TallyMerchantDay
+from voucher_app.vouchers.models import Voucher, VoucherStatus
 
 _v = Voucher.__table__
 _r = Redemption.__table__

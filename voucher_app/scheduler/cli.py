@@ -1,4 +1,4 @@
-"""``voucher scheduler``, ``voucher jobs run NAME | run-due | list`` and ``voucher ledger check``."""
+"""``voucher scheduler`` and ``voucher jobs run NAME | run-due | list``."""
 from __future__ import annotations
 
 import json
@@ -8,10 +8,12 @@ import click
 from flask import current_app
 from flask.cli import AppGroup
 
-from ..clock import now, to_city
+from voucher_app.core.clock import now, to_city
+from voucher_app.scheduler.runner import run_scheduler
+from voucher_app.scheduler.runs import latest_runs, run_due, run_manually
+from voucher_app.scheduler.schedule import job_named, jobs
 
 jobs_cli = AppGroup("jobs", help="Run the scheduler's jobs by hand or from cron.")
-ledger_cli = AppGroup("ledger", help="The subsidy ledger.")
 
 
 def _summary(run) -> str:
@@ -25,8 +27,6 @@ def _summary(run) -> str:
 @click.command("scheduler")
 def scheduler_command():
     """Run the scheduler in this process until stopped (one per installation)."""
-    from .runner import run_scheduler
-
     click.echo("scheduler: catching up, then running the jobs on their timetable (Ctrl-C stops)")
     run_scheduler(current_app._get_current_object())
 
@@ -35,9 +35,6 @@ def scheduler_command():
 @click.argument("name")
 def run_job(name: str):
     """Run the job NAME now (open_rounds, close_campaigns, expire_vouchers, settle, tally)."""
-    from .jobs import job_named, jobs
-    from .runs import run_manually
-
     job = job_named(name)
     if job is None:
         raise click.ClickException(f"no job named {name!r}; the jobs are: {', '.join(j.name for j in jobs())}")
@@ -50,8 +47,6 @@ def run_job(name: str):
 @jobs_cli.command("run-due")
 def run_due_command():
     """Run every job whose latest trigger has not run yet (for cron, and after downtime)."""
-    from .runs import run_due
-
     failed = False
     for job, slot, run in run_due(now()):
         click.echo(f"{job.name} ({to_city(slot):%Y-%m-%d %H:%M}): {_summary(run)}")
@@ -63,26 +58,9 @@ def run_due_command():
 @jobs_cli.command("list")
 def list_jobs():
     """The jobs, their timetable, and the latest runs."""
-    from .jobs import jobs
-    from .runs import latest_runs
-
     for job in jobs():
         click.echo(f"{job.name:<16} {job.schedule!s:<18} {job.description}")
     click.echo("")
     for run in latest_runs(20):
         click.echo(f"{to_city(run.started_at):%Y-%m-%d %H:%M:%S}  {run.job:<16} "
                    f"{'manual' if run.manual else to_city(run.scheduled_for).strftime('%H:%M'):<7} {_summary(run)}")
-
-
-@ledger_cli.command("check")
-def ledger_check():
-    """Check every campaign's books; exit 1 on any difference."""
-    from ..ledger.service import check_ledger
-
-    checked, differences = check_ledger()
-    for difference in differences:
-        click.echo(str(difference), err=True)
-    if differences:
-        click.echo(f"ledger: {len(differences)} difference(s) in {checked} campaign(s)", err=True)
-        sys.exit(1)
-    click.echo(f"ledger: {checked} campaign(s) balance")

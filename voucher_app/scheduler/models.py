@@ -6,8 +6,8 @@ import datetime as dt
 from sqlalchemy import JSON, Index, String, Text, text
 from sqlalchemy.orm import Mapped, mapped_column
 
-from ..database import UTCDateTime, new_id
-from ..extensions import db
+from voucher_app.core.database import UTCDateTime, new_id
+from voucher_app.core.extensions import db
 
 
 class JobRun(db.Model):

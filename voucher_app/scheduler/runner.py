@@ -12,11 +12,11 @@ import signal
 from apscheduler.schedulers.blocking import BlockingScheduler
 from flask import Flask
 
-from ..accounts.phones import MaskPhonesFilter
-from ..clock import city_zone, now
-from ..extensions import db
-from .jobs import Job, job_named, jobs
-from .runs import run_due, run_trigger
+from voucher_app.core.clock import city_zone, now
+from voucher_app.core.extensions import db
+from voucher_app.core.phones import MaskPhonesFilter
+from voucher_app.scheduler.runs import run_due, run_trigger
+from voucher_app.scheduler.schedule import Job, job_named, jobs
 
 log = logging.getLogger("voucher.scheduler")
 

@@ -13,12 +13,12 @@ import traceback
 from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 
-from ..clock import city_zone
-from ..clock import now as clock_now
-from ..database import write_transaction
-from ..extensions import db
-from .jobs import Job, jobs
-from .models import JobRun
+from voucher_app.core.clock import city_zone
+from voucher_app.core.clock import now as clock_now
+from voucher_app.core.database import write_transaction
+from voucher_app.core.extensions import db
+from voucher_app.scheduler.models import JobRun
+from voucher_app.scheduler.schedule import Job, jobs
 
 log = logging.getLogger("voucher.scheduler")
 

@@ -48,19 +48,17 @@ from sqlalchemy.orm import selectinload
 
 from campaigns.lifecycle import effective_status, no_such_campaign
 from campaigns.models import Campaign, CampaignStatus, Round
-from campaigns.public import campaigns as public_campaigns
-from campaigns.schemas import iso
-
-from ..accounts.models import User
-from ..database import end_read_transaction, new_id
-from ..errors import DomainError
-from ..extensions import db
-from ..hotpath import Prepared, hot
-from ..idempotency import IdempotencyRecord, fingerprint, first_answer, replay
-from ..ledger.models import Account, LedgerEntry
-from .counts import counts
-from .errors import CampaignClosed, LimitReached, NotEligible, NotOpen, SoldOut
-from .models import Voucher, VoucherStatus
+from voucher_app.accounts.models import User
+from voucher_app.core.clock import iso
+from voucher_app.core.database import end_read_transaction, new_id
+from voucher_app.core.errors import CampaignClosed, DomainError, LimitReached, NotEligible, NotOpen, SoldOut
+from voucher_app.core.extensions import db
+from voucher_app.core.hotpath import Prepared, hot
+from voucher_app.core.idempotency import IdempotencyRecord, fingerprint, first_answer, replay
+from voucher_app.ledger.models import Account, LedgerEntry
+from voucher_app.vouchers.availability import campaigns as public_campaigns
+from voucher_app.vouchers.counts import counts
+from voucher_app.vouchers.models import Voucher, VoucherStatus
 
 CLAIM_RETRIES = 5
 SNAPSHOT_SECONDS = 2.0

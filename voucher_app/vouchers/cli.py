@@ -4,7 +4,7 @@ from __future__ import annotations
 import click
 from flask.cli import AppGroup
 
-from . import tokens
+from voucher_app.vouchers import tokens
 
 keys_cli = AppGroup("keys", help="Keys that sign the vouchers' QR tokens.")
 

@@ -23,9 +23,8 @@ from dataclasses import dataclass, field
 from sqlalchemy import func, select
 
 from campaigns.models import Tier
-
-from ..extensions import db
-from .models import Voucher, VoucherStatus
+from voucher_app.core.extensions import db
+from voucher_app.vouchers.models import Voucher, VoucherStatus
 
 SHARE = 50
 MAX_AGE = 1.0

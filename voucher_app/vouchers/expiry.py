@@ -14,11 +14,10 @@ from collections import defaultdict
 from sqlalchemy import insert, select, update
 
 from campaigns.models import Campaign, Round, RoundAllocation, Tier
-
-from ..database import new_id, write_transaction
-from ..extensions import db
-from ..ledger.models import LedgerEntry
-from .models import Voucher, VoucherStatus
+from voucher_app.core.database import new_id, write_transaction
+from voucher_app.core.extensions import db
+from voucher_app.ledger.models import LedgerEntry
+from voucher_app.vouchers.models import Voucher, VoucherStatus
 
 BATCH = 2_000  # vouchers per write transaction: short locks while the till keeps working
 

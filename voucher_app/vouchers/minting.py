@@ -11,11 +11,10 @@ import datetime as dt
 from sqlalchemy import insert, text, update
 
 from campaigns.models import Campaign
-
-from ..database import new_id
-from ..extensions import db
-from ..ledger.models import Account, LedgerEntry
-from .models import Voucher, VoucherStatus
+from voucher_app.core.database import new_id
+from voucher_app.core.extensions import db
+from voucher_app.ledger.models import Account, LedgerEntry
+from voucher_app.vouchers.models import Voucher, VoucherStatus
 
 BATCH = 5_000
 

@@ -10,8 +10,8 @@ import enum
 from sqlalchemy import BigInteger, ForeignKey, Index, Integer, String, UniqueConstraint, text
 from sqlalchemy.orm import Mapped, mapped_column
 
-from ..database import UTCDateTime, enum_column
-from ..extensions import db
+from voucher_app.core.database import UTCDateTime, enum_column
+from voucher_app.core.extensions import db
 
 
 class VoucherStatus(str, enum.Enum):

@@ -7,9 +7,8 @@ from flask_babel import gettext as _
 from pydantic import BaseModel, ConfigDict, Field
 
 from campaigns.models import Campaign
-from campaigns.schemas import iso
-
-from .models import Voucher, VoucherStatus
+from voucher_app.core.clock import iso
+from voucher_app.vouchers.models import Voucher, VoucherStatus
 
 
 class ClaimIn(BaseModel):

@@ -2,19 +2,18 @@
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Callable
 
 from flask_babel import gettext as _
 from sqlalchemy import func, select
 
 from campaigns.models import Campaign
-from campaigns.schemas import iso
-
-from ..errors import NotFound
-from ..extensions import db
-from . import tokens
-from .errors import AlreadyRedeemed, VoucherExpired, VoucherRevoked
-from .models import Voucher, VoucherStatus
-
+from voucher_app.core.clock import iso
+from voucher_app.core.errors import AlreadyRedeemed, NotFound, VoucherExpired, VoucherRevoked
+from voucher_app.core.extensions import db
+from voucher_app.vouchers import tokens
+from voucher_app.vouchers.models import Voucher, VoucherStatus
+from voucher_app.vouchers.schemas import wallet_out
 
 # The wallet --------------------------------------------------------------------------------------------
 
@@ -61,17 +60,9 @@ def saved_cents(resident_id: str) -> int:
         Voucher.resident_id == resident_id, Voucher.status == VoucherStatus.redeemed))
 
 
-def where_used(voucher_ids: list[str]) -> dict[str, dict]:
-    """For redeemed vouchers: the shop, the saving and when (the redemption in force)."""
-    from merchants.models import Merchant
-
-    from ..redemptions.models import Redemption
-
-    if not voucher_ids:
-        return {}
-    rows = db.session.execute(
-        select(Redemption.voucher_id, Merchant.name, Redemption.discount_cents, Redemption.redeemed_at)
-        .join(Merchant, Merchant.id == Redemption.merchant_id)
-        .where(Redemption.voucher_id.in_(voucher_ids), Redemption.refunded_at.is_(None)))
-    return {voucher_id: {"merchant": name, "saved_cents": saved, "at": iso(at)}
-            for voucher_id, name, saved, at in rows}
+def wallet(resident_id: str, now: dt.datetime, where_used: Callable[[list[str]], dict[str, dict]]) -> list[dict]:
+    """The resident's vouchers as the wallet shows them; ``where_used`` tells where the used ones were
+    used (``redemptions.service.where_used``: redemptions sit above vouchers)."""
+    held = my_vouchers(resident_id)
+    used = where_used([v.id for v, _c in held if v.status.value == "redeemed"])
+    return [wallet_out(v, c, state_at(v, now), now, used.get(v.id)) for v, c in held]

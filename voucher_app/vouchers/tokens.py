@@ -32,7 +32,7 @@ from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey,
 from flask import current_app
 from ulid import ULID
 
-from .errors import InvalidToken, TokenExpired
+from voucher_app.core.errors import InvalidToken, TokenExpired
 
 VERSION = 1
 _PAYLOAD = struct.Struct(">B4s16sII")

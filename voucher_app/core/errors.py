@@ -1,0 +1,202 @@
+"""Every refusal the platform gives, with its stable code, and the one place that turns them into responses.
+
+A service raises a ``DomainError`` subclass carrying the stable API ``code``; the API answers with
+``application/problem+json`` (RFC 9457) and the pages with a friendly page in the user's language.
+"""
+from __future__ import annotations
+
+from typing import Any
+
+from flask import Flask, Response, current_app, json, render_template, request
+from flask_babel import lazy_gettext as _l
+from flask_limiter.errors import RateLimitExceeded
+from werkzeug.exceptions import HTTPException
+
+
+class DomainError(Exception):
+    """A refusal the user can understand; ``code`` is stable and machine-readable."""
+
+    code = "error"
+    status = 400
+    title = _l("The request could not be completed.")
+
+    def __init__(self, detail: Any = None, *, errors: list[dict[str, str]] | None = None, **extra: Any):
+        super().__init__(detail or self.title)  # translated only if someone reads it
+        self.detail = detail
+        self.errors = errors or []
+        self.extra = extra
+
+
+class ValidationError(DomainError):
+    code, status, title = "validation_error", 422, _l("Some fields need correcting.")
+
+
+class Unauthorized(DomainError):
+    code, status, title = "unauthorized", 401, _l("Please sign in first.")
+
+
+class Forbidden(DomainError):
+    code, status, title = "forbidden", 403, _l("You are not allowed to do that.")
+
+
+class NotFound(DomainError):
+    code, status, title = "not_found", 404, _l("We could not find that.")
+
+
+class RateLimited(DomainError):
+    code, status, title = "rate_limited", 429, _l("Too many requests. Please wait a moment and try again.")
+
+
+class Conflict(DomainError):
+    code, status, title = "conflict", 409, _l("That conflicts with the current state.")
+
+
+class IdempotencyConflict(DomainError):
+    code, status, title = (
+        "idempotency_conflict", 409, _l("This Idempotency-Key was already used for a different request."))
+
+
+class OtpInvalid(DomainError):
+    code, status, title = "otp_invalid", 401, _l("The code is wrong. Please check the SMS and try again.")
+
+
+class OtpExpired(DomainError):
+    code, status, title = "otp_expired", 401, _l("The code has expired. Please ask for a new one.")
+
+
+class OtpUsed(DomainError):
+    code, status, title = "otp_used", 401, _l("The code has already been used. Please ask for a new one.")
+
+
+class OtpLocked(DomainError):
+    code, status, title = "otp_locked", 401, _l("Too many wrong tries. Please ask for a new code.")
+
+
+class InvalidCredentials(DomainError):
+    code, status, title = "invalid_credentials", 401, _l("Wrong username or password.")
+
+
+# Refusals of the claim path ----------------------------------------------------------------------
+
+class NotOpen(DomainError):
+    code, status, title = "not_open", 409, _l("Claiming has not opened yet.")
+
+
+class SoldOut(DomainError):
+    code, status, title = "sold_out", 409, _l("Sold out. Please try the next round.")
+
+
+class LimitReached(DomainError):
+    code, status, title = "limit_reached", 409, _l("You have reached the limit for this campaign.")
+
+
+class CampaignClosed(DomainError):
+    code, status, title = "campaign_closed", 409, _l("This campaign has ended.")
+
+
+class NotEligible(DomainError):
+    code, status, title = "not_eligible", 403, _l("This is not available to you.")
+
+
+# Refusals at the till ---------------------------------------------------------------------------
+
+class InvalidToken(DomainError):
+    code, status, title = "invalid_token", 422, _l("This QR code is not a valid voucher.")
+
+
+class TokenExpired(DomainError):
+    code, status, title = "token_expired", 422, _l("This QR code has expired. Ask the customer to refresh it.")
+
+
+class VoucherExpired(DomainError):
+    code, status, title = "voucher_expired", 409, _l("This voucher has expired.")
+
+
+class VoucherRevoked(DomainError):
+    code, status, title = "voucher_revoked", 409, _l("This voucher has been revoked.")
+
+
+class AlreadyRedeemed(DomainError):
+    code, status, title = "already_redeemed", 409, _l("This voucher has already been used.")
+
+
+class MerchantNotEnrolled(DomainError):
+    code, status, title = ("merchant_not_enrolled", 403,
+                           _l("This shop does not take part in the voucher's campaign."))
+
+
+class OutsideHours(DomainError):
+    code, status, title = "outside_hours", 409, _l("This voucher cannot be used at this time.")
+
+
+class BelowThreshold(DomainError):
+    code, status, title = "below_threshold", 422, _l("The bill does not reach the voucher's threshold.")
+
+
+class MerchantSuspended(DomainError):
+    """The bureau has suspended the shop: its owner and cashiers may look, but not act."""
+
+    code, status, title = "merchant_suspended", 403, _l(
+        "This shop is suspended by the commerce bureau and cannot do that until it is reinstated.")
+
+
+class ConfigurationError(Exception):
+    """The configuration is unsafe or incomplete; the message says what to set."""
+
+
+def wants_json() -> bool:
+    """API paths always answer JSON; pages answer HTML."""
+    return request.path.startswith("/api/")
+
+
+def problem(status: int, code: str, title: str, detail: str | None = None, **extra: Any) -> Response:
+    body = {"type": f"about:blank#{code}" if code else "about:blank", "title": title, "status": status,
+            "detail": detail or title, "code": code}
+    body.update(extra)
+    return Response(json.dumps(body, ensure_ascii=False), status=status, mimetype="application/problem+json")
+
+
+def _render(status: int, code: str, title: str, detail: str | None = None, **extra: Any):
+    if wants_json():
+        return problem(status, code, title, detail, **extra)
+    return render_template("error.html", status=status, code=code, title=title, detail=detail,
+                           errors=extra.get("errors", [])), status
+
+
+_HTTP_CODES = {
+    400: ("validation_error", _l("The request could not be read.")),
+    401: ("unauthorized", _l("Please sign in first.")),
+    403: ("forbidden", _l("You are not allowed to do that.")),
+    404: ("not_found", _l("We could not find that.")),
+    405: ("method_not_allowed", _l("That action is not available here.")),
+    413: ("validation_error", _l("The request is too large.")),
+    415: ("validation_error", _l("Send the request body as JSON.")),
+}
+
+
+def register_error_handlers(app: Flask) -> None:
+    @app.errorhandler(DomainError)
+    def _domain_error(err: DomainError):
+        title = str(err.title)
+        detail = str(err.detail) if err.detail else title
+        extra = dict(err.extra)
+        if err.errors:
+            extra["errors"] = err.errors
+        return _render(err.status, err.code, title, detail, **extra)
+
+    @app.errorhandler(RateLimitExceeded)
+    def _rate_limited(err: RateLimitExceeded):
+        title = str(RateLimited.title)
+        response = _render(429, RateLimited.code, title, title)
+        return response
+
+    @app.errorhandler(HTTPException)
+    def _http_error(err: HTTPException):
+        status = err.code or 500
+        code, title = _HTTP_CODES.get(status, ("error", _l("The request could not be completed.")))
+        return _render(status, code, str(title))
+
+    @app.errorhandler(Exception)
+    def _unexpected(err: Exception):
+        current_app.logger.exception("unhandled error on %s %s", request.method, request.path)
+        return _render(500, "internal_error", str(_l("Something went wrong on our side. Please try again.")))

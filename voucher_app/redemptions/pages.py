@@ -1,0 +1,87 @@
+"""The till page: scan or type a voucher, enter the bill, see the answer; today's sales and refunds."""
+from __future__ import annotations
+
+import datetime as dt
+import uuid
+from decimal import Decimal, InvalidOperation
+
+from flask import Blueprint, flash, jsonify, redirect, render_template, request, url_for
+from flask_babel import gettext as _
+from flask_login import current_user
+
+from voucher_app.accounts.guards import page_roles_required
+from voucher_app.core.clock import now, to_city
+from voucher_app.core.errors import DomainError
+from voucher_app.core.roles import SHOP_PEOPLE
+from voucher_app.redemptions import service
+
+pages = Blueprint("till", __name__, template_folder="templates")
+
+
+def _fen(yuan: str) -> int | str:
+    """The bill typed in yuan, as fen; anything that is not money is passed on for the service to refuse."""
+    try:
+        amount = Decimal((yuan or "").strip().replace("¥", "").replace(",", ""))
+    except InvalidOperation:
+        return yuan
+    if amount != amount.quantize(Decimal("0.01")):
+        return yuan
+    return int(amount * 100)
+
+
+def _till(result: dict | None = None, status: int = 200):
+    actor = current_user
+    at = now()
+    today = service.shop_redemptions(actor, to_city(at).date())
+    in_force = [r for r in today if r.refunded_at is None]
+    return render_template("redemptions/till.html", result=result, redemptions=today, key=uuid.uuid4().hex,
+                           totals={"count": len(in_force), "bill": sum(r.bill_cents for r in in_force),
+                                   "discount": sum(r.discount_cents for r in in_force),
+                                   "payable": sum(r.payable_cents for r in in_force)},
+                           refundable_after=at - dt.timedelta(days=service.REFUND_DAYS)), status
+
+
+@pages.get("/till")
+@page_roles_required(*SHOP_PEOPLE)
+def till():
+    """The cashier's page: scan or type the code, enter the bill, see the answer in large type."""
+    return _till()
+
+
+@pages.post("/till/check")
+@page_roles_required(*SHOP_PEOPLE)
+def till_check():
+    """After a scan: the voucher's rule, or why this shop cannot take it (JSON for the page's script)."""
+    data = request.get_json(silent=True) or {}
+    try:
+        return jsonify({"ok": True, **service.describe(str(data.get("token", "")), current_user, now())})
+    except DomainError as err:
+        return jsonify({"ok": False, "code": err.code, "message": str(err.detail or err.title)})
+
+
+@pages.post("/till/redeem")
+@page_roles_required(*SHOP_PEOPLE)
+def till_redeem():
+    token = request.form.get("token", "")
+    try:
+        body, _status = service.redeem(token, _fen(request.form.get("bill", "")), current_user, now(),
+                                       (request.form.get("key") or "")[:100] or None)
+    except DomainError as err:
+        message = str(err.detail or err.title)
+        if err.errors:
+            message = "；".join(e["message"] for e in err.errors)
+        return _till({"ok": False, "code": err.code, "message": message}, 422 if err.status == 422 else 200)
+    return _till({"ok": True, **body})
+
+
+@pages.post("/till/redemptions/<redemption_id>/refund")
+@page_roles_required(*SHOP_PEOPLE)
+def till_refund(redemption_id: str):
+    try:
+        body = service.refund(redemption_id, None, current_user, now())
+    except DomainError as err:
+        flash(str(err.detail or err.title), "error")
+    else:
+        flash(_("Refunded. The voucher is usable again.") if body["voucher_status"] == "claimed"
+              else _("Refunded. The voucher had expired; its value returns to the campaign."), "success")
+    return redirect(url_for("till.till"))
