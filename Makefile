@@ -8,7 +8,7 @@ HOST   ?= 127.0.0.1
 PORT   ?= 5000
 PYTEST_ARGS ?=
 
-.PHONY: run test test-sqlite test-postgres bench install translations system-deps clean
+.PHONY: run test lint test-sqlite test-postgres bench install translations system-deps clean
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -39,7 +39,7 @@ run: install
 system-deps:
 	@scripts/system-deps.sh
 
-test: install system-deps
+test: install system-deps lint
 	$(MAKE) --no-print-directory test-sqlite
 	@if [ -n "$$TEST_DATABASE_URL" ]; then \
 	  $(MAKE) --no-print-directory test-postgres; \
@@ -49,6 +49,12 @@ test: install system-deps
 	else \
 	  echo "PostgreSQL is not installed: the suite ran on SQLite only (apt-get install postgresql)"; \
 	fi
+
+# The import contract (pyproject.toml, [tool.importlinter]): dependencies point one way. Then ruff:
+# no unused or undefined names, imports sorted.
+lint: install
+	$(BIN)/lint-imports
+	$(BIN)/ruff check voucher_app campaigns merchants tests bench migrations config.py
 
 test-sqlite:
 	@echo "== tests on SQLite"

@@ -16,7 +16,6 @@ from __future__ import annotations
 import datetime as dt
 import re
 from dataclasses import dataclass, field
-from decimal import Decimal, InvalidOperation
 
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
@@ -28,6 +27,7 @@ from campaigns.models import Campaign, CampaignStatus
 from campaigns.schemas import CampaignIn, CampaignPatch
 from voucher_app.core.clock import city_zone, to_city
 from voucher_app.core.errors import ValidationError
+from voucher_app.core.money import UnreadableAmount, parse_yuan, yuan_text
 from voucher_app.core.validation import validate
 
 CHOICE_GROUPS = ("measure_codes", "merchant_categories", "districts", "valid_weekdays")
@@ -42,7 +42,6 @@ _TOP_INPUT = {"budget_cents": "budget"}
 
 _TIER_KEY = re.compile(r"^tiers-(\d{1,4})-(?:name|threshold|discount|quantity)$")
 _ROUND_KEY = re.compile(r"^rounds-(\d{1,4})-(?:release_at|q-\d{1,4})$")
-_AMOUNT = re.compile(r"^(\d{1,12})(?:\.(\d*))?$")
 _COUNT = re.compile(r"^\d{1,9}$")
 _CLOCK_TIME = re.compile(r"^([01]\d|2[0-3]):([0-5]\d)(?::[0-5]\d)?$")
 _SEPARATORS = re.compile(r"[\s,，]")
@@ -62,23 +61,10 @@ class Unreadable(ValueError):
     """An input that cannot become the API's type; the message tells the user how to write it."""
 
 
+UNREADABLE = (Unreadable, UnreadableAmount)  # amounts are read by ``core.money``
+
+
 # Reading inputs ---------------------------------------------------------------------------------------
-
-def parse_yuan(text: str) -> int | None:
-    """Yuan as typed ("1,280.5") → fen, exactly (decimal arithmetic, never floats); None when blank."""
-    cleaned = _SEPARATORS.sub("", text or "")
-    if not cleaned:
-        return None
-    match = _AMOUNT.match(cleaned)
-    if not match:
-        raise Unreadable(_("Enter an amount in yuan, such as 30 or 12.50."))
-    if len((match.group(2) or "").rstrip("0")) > 2:
-        raise Unreadable(_("Use at most 2 decimals: amounts are exact to the fen."))
-    try:
-        return int(Decimal(cleaned) * 100)
-    except InvalidOperation:
-        raise Unreadable(_("Enter an amount in yuan, such as 30 or 12.50.")) from None
-
 
 def parse_count(text: str) -> int | None:
     """A whole number as typed; None when blank."""
@@ -116,18 +102,6 @@ def parse_clock_time(text: str) -> str | None:
 
 
 # Showing values ---------------------------------------------------------------------------------------
-
-def yuan_text(cents: int | None) -> str:
-    """Fen as yuan with 2 decimals and thousands separators: 123450 → "1,234.50"."""
-    if cents is None:
-        return ""
-    return f"{Decimal(cents).scaleb(-2):,.2f}"
-
-
-def yuan_input(cents: int | None) -> str:
-    """Fen as an input's value: 123450 → "1234.50"."""
-    return "" if cents is None else f"{Decimal(cents).scaleb(-2):.2f}"
-
 
 def city_time_input(value: dt.datetime | None) -> str:
     """An aware time as a ``datetime-local`` value in the city's zone; seconds only when there are some,
@@ -193,7 +167,7 @@ class EditorForm:
         return cls(
             values={
                 "name": campaign.name, "description": campaign.description or "", "kind": campaign.kind.value,
-                "budget": yuan_input(campaign.budget_cents), "starts_at": city_time_input(campaign.starts_at),
+                "budget": yuan_text(grouping=False, cents=campaign.budget_cents), "starts_at": city_time_input(campaign.starts_at),
                 "ends_at": city_time_input(campaign.ends_at),
                 "limit_per_resident": str(campaign.limit_per_resident),
                 "limit_per_round": str(campaign.limit_per_round), "valid_days": str(campaign.valid_days),
@@ -206,7 +180,7 @@ class EditorForm:
                 "valid_weekdays": [str(d) for d in campaign.valid_weekdays or []],
             },
             recycle_expired=campaign.recycle_expired,
-            tiers=[TierRow(t.name, yuan_input(t.threshold_cents), yuan_input(t.discount_cents), str(t.quantity))
+            tiers=[TierRow(t.name, yuan_text(grouping=False, cents=t.threshold_cents), yuan_text(grouping=False, cents=t.discount_cents), str(t.quantity))
                    for t in campaign.tiers],
             rounds=[RoundRow(city_time_input(r.release_at), [str(r.quantity_of(t.id)) for t in campaign.tiers])
                     for r in campaign.rounds],
@@ -284,7 +258,7 @@ class EditorForm:
     def _read(self, body: dict, key: str, name: str, parse, *, required: bool) -> None:
         try:
             value = parse(self.values.get(name, ""))
-        except Unreadable as err:
+        except UNREADABLE as err:
             self._refuse(name, str(err))
             return
         if value is None:
@@ -298,7 +272,7 @@ class EditorForm:
         for name, key in (("valid_from", "from"), ("valid_to", "to")):
             try:
                 hours[key] = parse_clock_time(self.values.get(name, ""))
-            except Unreadable as err:
+            except UNREADABLE as err:
                 self._refuse(name, str(err))
                 return None
         if hours["from"] is None and hours["to"] is None:
@@ -352,7 +326,7 @@ class EditorForm:
     def _read_cell(self, target: dict, key: str, name: str, text: str, parse, default: int | None = None) -> None:
         try:
             value = parse(text)
-        except Unreadable as err:
+        except UNREADABLE as err:
             self._refuse(name, str(err))
             return
         if value is None:
@@ -461,7 +435,7 @@ def _at(values: list[str], i: int) -> str:
 def _lenient(parse, text: str) -> int:
     try:
         return parse(text) or 0
-    except Unreadable:
+    except UNREADABLE:
         return 0
 
 

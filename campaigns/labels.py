@@ -1,12 +1,12 @@
 """Names people read for the codes the data uses: merchant categories, campaign kinds, districts."""
 from __future__ import annotations
 
-from flask_babel import get_locale
 from flask_babel import lazy_gettext as _l
 from sqlalchemy import select
 
 from campaigns.models import District
 from voucher_app.core.extensions import db
+from voucher_app.core.i18n import in_english
 
 CATEGORY_LABELS = {
     "catering": _l("Catering"), "retail": _l("Retail"), "supermarket": _l("Supermarkets"),
@@ -31,6 +31,6 @@ def kind_labels() -> dict[str, str]:
 
 
 def district_names() -> dict[str, str]:
-    english = str(get_locale()) == "en"
+    english = in_english()
     return {d.code: (d.name_en if english else d.name_zh)
             for d in db.session.scalars(select(District).order_by(District.position))}

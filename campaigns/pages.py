@@ -18,6 +18,7 @@ from campaigns.models import Campaign, CampaignStatus
 from voucher_app.accounts.guards import page_roles_required
 from voucher_app.core.clock import now
 from voucher_app.core.errors import Conflict, ValidationError
+from voucher_app.core.money import yuan_text
 from voucher_app.core.roles import BUREAU, Role
 from voucher_app.vouchers import availability, issuing
 from voucher_app.vouchers.counts import counts
@@ -46,7 +47,7 @@ def residents_campaign(campaign_id: str):
 
 @pages.context_processor
 def _page_helpers() -> dict:
-    return {"money": forms.yuan_text, "kinds": kind_labels(), "labels": forms.FIELD_LABELS}
+    return {"money": yuan_text, "kinds": kind_labels(), "labels": forms.FIELD_LABELS}
 
 
 @pages.get("/bureau/campaigns")

@@ -12,11 +12,7 @@ from sqlalchemy import select
 
 from campaigns.models import MERCHANT_CATEGORIES, Campaign, District, Measure
 from voucher_app.core.extensions import db
-
-
-def money(cents: int) -> str:
-    """Fen as yuan for messages: 300000 → "3,000.00"."""
-    return f"{cents / 100:,.2f}"
+from voucher_app.core.money import yuan_text
 
 
 def problems(campaign: Campaign, now: dt.datetime) -> list[dict[str, str]]:
@@ -48,13 +44,13 @@ def problems(campaign: Campaign, now: dt.datetime) -> list[dict[str, str]]:
         if tier.threshold_cents > 0 and tier.discount_cents >= tier.threshold_cents:
             problem(f"tiers.{i}.discount_cents",
                     _("The discount (%(discount)s) must be less than the threshold (%(threshold)s).",
-                      discount=money(tier.discount_cents), threshold=money(tier.threshold_cents)))
+                      discount=yuan_text(tier.discount_cents), threshold=yuan_text(tier.threshold_cents)))
 
     exposure = sum(t.quantity * t.discount_cents for t in campaign.tiers)
     if exposure > campaign.budget_cents:
         problem("budget_cents", _("The budget (%(budget)s yuan) cannot cover the vouchers (%(exposure)s yuan: "
                                   "quantity × discount of every tier).",
-                                  budget=money(campaign.budget_cents), exposure=money(exposure)))
+                                  budget=yuan_text(campaign.budget_cents), exposure=yuan_text(exposure)))
 
     if not campaign.rounds:
         problem("rounds", _("Add at least one round."))

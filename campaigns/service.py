@@ -9,7 +9,6 @@ from collections.abc import Iterator
 from pathlib import Path
 
 from flask import current_app
-from flask_babel import get_locale
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from sqlalchemy import and_, or_, select
@@ -36,6 +35,7 @@ from voucher_app.core.audit import audited
 from voucher_app.core.database import keyset_page, new_id, write_transaction
 from voucher_app.core.errors import Conflict, ValidationError
 from voucher_app.core.extensions import db
+from voucher_app.core.i18n import in_english, localized
 
 SHIPPED_CITY_FILE = Path(__file__).parent / "data" / "guangyuan.json"
 
@@ -88,10 +88,6 @@ def _write_city_data(data: dict, districts: list, actions: list, measures: list)
                 db.session.merge(CitySetting(key=key, value=data[key]))
 
 
-def _localized(obj, field: str) -> str:
-    return getattr(obj, f"{field}_en" if str(get_locale()) == "en" else f"{field}_zh")
-
-
 def list_measures() -> list[dict]:
     """Every measure of the plan, in the plan's order, with its action."""
     measures = db.session.scalars(
@@ -99,10 +95,10 @@ def list_measures() -> list[dict]:
     return [{
         "code": m.code,
         "item": m.item,
-        "title": _localized(m, "title"),
+        "title": localized(m, "title"),
         "title_zh": m.title_zh,
         "title_en": m.title_en,
-        "action": {"code": m.action.code, "title": _localized(m.action, "title"),
+        "action": {"code": m.action.code, "title": localized(m.action, "title"),
                    "title_zh": m.action.title_zh, "title_en": m.action.title_en},
         "lead": m.lead,
         "campaign_kinds": m.campaign_kinds,
@@ -113,7 +109,7 @@ def list_measures() -> list[dict]:
 
 def list_districts() -> list[dict]:
     districts = db.session.scalars(select(District).order_by(District.position)).all()
-    return [{"code": d.code, "name": _localized(d, "name"), "name_zh": d.name_zh, "name_en": d.name_en,
+    return [{"code": d.code, "name": localized(d, "name"), "name_zh": d.name_zh, "name_en": d.name_en,
              "gb_code": d.gb_code} for d in districts]
 
 
@@ -121,7 +117,7 @@ def city_name() -> str | None:
     setting = db.session.get(CitySetting, "city")
     if not setting or not isinstance(setting.value, dict):
         return None
-    return setting.value.get("name_en" if str(get_locale()) == "en" else "name_zh")
+    return setting.value.get("name_en" if in_english() else "name_zh")
 
 
 # Campaigns -----------------------------------------------------------------------------------------
@@ -270,7 +266,7 @@ def status_is(status: str, now: dt.datetime):
 
 def measure_titles() -> dict[str, str]:
     measures = db.session.scalars(select(Measure)).all()
-    return {m.code: _localized(m, "title") for m in measures}
+    return {m.code: localized(m, "title") for m in measures}
 
 
 def campaign_view(campaign: Campaign, now: dt.datetime, counts: dict[str, dict[str, int]]) -> dict:

@@ -5,7 +5,7 @@
 #
 # 1. extracts every _() / _l() / lazy_gettext() / {{ _("...") }} string into messages.pot (babel.cfg
 #    says which files), 2. merges it into the Chinese catalog. Then translate the new, empty entries in
-# voucher_app/translations/zh/LC_MESSAGES/messages.po and run tests/test_translations.py.
+# voucher_app/translations/zh/LC_MESSAGES/messages.po and run tests/core/test_translations.py.
 # The .mo files are compiled by the Makefile (pybabel compile -d voucher_app/translations).
 set -euo pipefail
 

@@ -13,8 +13,7 @@ from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
 
-from babel import Locale
-from flask import Flask, request
+from flask import Flask
 from flask.logging import default_handler
 from flask.sessions import SecureCookieSessionInterface
 
@@ -47,6 +46,7 @@ from voucher_app.core.clock import Clock
 from voucher_app.core.database import configure_sqlite
 from voucher_app.core.errors import ConfigurationError, register_error_handlers
 from voucher_app.core.extensions import babel, csrf, db, limiter, login_manager, migrate
+from voucher_app.core.i18n import locale_selector
 from voucher_app.core.phones import MaskPhonesFilter
 from voucher_app.demo import demo_command
 from voucher_app.scheduler.cli import jobs_cli, scheduler_command
@@ -159,25 +159,7 @@ def configure_extensions(app: Flask) -> None:
 
 
 def configure_locale(app: Flask) -> None:
-    # Parsed once: Flask-Babel would parse the chosen name into a Locale again on every request.
-    locales = {code: Locale.parse(code) for code in app.config["LANGUAGES"]}
-    default = locales.get(app.config["BABEL_DEFAULT_LOCALE"]) or Locale.parse(app.config["BABEL_DEFAULT_LOCALE"])
-
-    def select_locale() -> Locale:
-        if not request:
-            return default
-        # Most requests name no language: parsing their query string and cookies into dictionaries
-        # just to find that out was a tenth of a refused claim's time in a rush.
-        environ = request.environ
-        if "lang=" in environ.get("QUERY_STRING", "") or "lang=" in environ.get("HTTP_COOKIE", ""):
-            choice = request.args.get("lang") or request.cookies.get("lang")
-            if choice in locales:
-                return locales[choice]
-        if "HTTP_ACCEPT_LANGUAGE" in environ and request.path.startswith("/api/"):
-            return locales.get(request.accept_languages.best_match(locales)) or default
-        return default
-
-    babel.init_app(app, locale_selector=select_locale)
+    babel.init_app(app, locale_selector=locale_selector(app.config["LANGUAGES"], app.config["BABEL_DEFAULT_LOCALE"]))
 
 
 def configure_auth(app: Flask) -> None:

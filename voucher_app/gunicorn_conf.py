@@ -21,6 +21,8 @@ control_socket_disable = True
 
 
 def post_fork(server, worker):
+    # Imported here, not above: gunicorn reads this file before it loads the app, and importing the
+    # app's module is what builds it (the WSGI module calls ``create_app``).
     from voucher_app.core.extensions import db
     from voucher_app.wsgi import app
 

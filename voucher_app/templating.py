@@ -1,17 +1,16 @@
 """What every page template can use: the city's name, the locale, dates in the city's zone."""
 from __future__ import annotations
 
-import datetime as dt
-
 from flask import Flask, current_app, url_for
-from flask_babel import format_datetime, get_locale
+from flask_babel import get_locale
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from flask_login import current_user
 
 from campaigns.service import city_name, status_label
 from voucher_app.accounts.sms import outbox_enabled
-from voucher_app.core.clock import to_city
+from voucher_app.core.i18n import city_datetime, iso_city
+from voucher_app.core.money import yuan_text
 
 
 def site_name() -> str:
@@ -24,22 +23,6 @@ def current_user_label() -> str:
     if not current_user.is_authenticated:
         return ""
     return current_user.display_name or current_user.username or current_user.masked_phone or ""
-
-
-def city_datetime(value: dt.datetime | None, fmt: str = "yyyy-MM-dd HH:mm") -> str:
-    return format_datetime(to_city(value), fmt) if value else ""
-
-
-def iso_city(value: str | None, fmt: str = "yyyy-MM-dd HH:mm") -> str:
-    """An ISO 8601 time from an API body, shown in the city's zone."""
-    return city_datetime(dt.datetime.fromisoformat(value), fmt) if value else ""
-
-
-def yuan(cents: int | None) -> str:
-    """Fen shown as yuan: 3000 → "30", 1250 → "12.50"."""
-    if cents is None:
-        return ""
-    return f"{cents // 100:,}" if cents % 100 == 0 else f"{cents / 100:,.2f}"
 
 
 # (endpoint, label, roles that see it; None = everyone). Links to pages that are not installed are left out.
@@ -82,4 +65,9 @@ def configure_templates(app: Flask) -> None:
                                  current_locale=lambda: str(get_locale()), outbox_enabled=outbox_enabled,
                                  status_label=status_label, voucher_state_label=voucher_state_label,
                                  nav_links=nav_links)
-    app.jinja_env.filters.update(city_datetime=city_datetime, iso_city=iso_city, yuan=yuan)
+    app.jinja_env.filters.update(city_datetime=city_datetime, iso_city=iso_city, yuan=price)
+
+
+def price(cents: int | None) -> str:
+    """Fen as pages show a price: 3000 → "30", 1250 → "12.50", 123400 → "1,234"."""
+    return yuan_text(cents, trim="whole")

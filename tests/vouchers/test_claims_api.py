@@ -117,13 +117,11 @@ def test_a_sold_out_tier_is_looked_at_again_within_a_second_however_steady_the_r
     """A worker remembers a sold-out tier for a second at most from the database's word; refusals
     answered from that memory do not extend it. So a voucher that comes free again (a claim that had
     locked it failed) is claimable within a second, even while a rush keeps being refused."""
-    from types import SimpleNamespace
-
-    from voucher_app.vouchers import claiming
+    from voucher_app.core import cache
     from voucher_app.vouchers.models import Voucher
 
     seconds = [1_000.0]
-    monkeypatch.setattr(claiming, "time", SimpleNamespace(monotonic=lambda: seconds[0]))
+    monkeypatch.setattr(cache, "monotonic", lambda: seconds[0])  # the worker's clock, moved by hand
     campaign = published(client, admin, **small(quantity=1))
     clock.advance(hours=1)
     assert claim(client, resident_token(client), campaign).status_code == 201
@@ -320,15 +318,16 @@ def test_claims_go_on_after_the_database_drops_its_connections(client, admin, cl
 
 
 def _counting_takes(monkeypatch, seconds: list[float], took: float) -> None:
-    """The page counts' clock is ``seconds[0]``, and counting takes ``took`` seconds by its stopwatch."""
+    """The worker's clock is ``seconds[0]``, and counting takes ``took`` seconds by its stopwatch."""
     import itertools
     from types import SimpleNamespace
 
+    from voucher_app.core import cache
     from voucher_app.vouchers import counts
 
     stopwatch = itertools.cycle([0.0, took])
-    monkeypatch.setattr(counts, "time", SimpleNamespace(monotonic=lambda: seconds[0],
-                                                        perf_counter=lambda: next(stopwatch)))
+    monkeypatch.setattr(cache, "monotonic", lambda: seconds[0])
+    monkeypatch.setattr(counts, "time", SimpleNamespace(perf_counter=lambda: next(stopwatch)))
 
 
 def _claimed_elsewhere(campaign) -> None:

@@ -5,7 +5,6 @@ import datetime as dt
 import hashlib
 import hmac
 import secrets
-import time
 from dataclasses import dataclass
 
 from flask import current_app
@@ -16,6 +15,7 @@ from werkzeug.security import check_password_hash, generate_password_hash
 
 from voucher_app.accounts.models import OtpCode, User
 from voucher_app.accounts.sms import sms_sender
+from voucher_app.core.cache import Kept
 from voucher_app.core.clock import now as clock_now
 from voucher_app.core.database import write_transaction
 from voucher_app.core.errors import (
@@ -189,28 +189,25 @@ class _RecentUsers:
     MAX_ENTRIES = 100_000
 
     def __init__(self):
-        self._entries: dict[str, _Verified] = {}
+        self._verified: Kept[str, _Verified] = Kept(max_entries=self.MAX_ENTRIES)
 
     def user(self, token: str, now: dt.datetime, ttl: float) -> User | None:
-        seen = self._entries.get(token) if ttl > 0 else None
+        seen, fresh = (self._verified.entry(token) if ttl > 0 else None) or (None, False)
         if seen is None:
             try:
                 claims, issued = _serializer().loads(token, return_timestamp=True)
             except (BadSignature, SignatureExpired):
                 return None
             seen = _Verified(issued, claims)
-        if seen.loaded_at is None or time.monotonic() - seen.loaded_at > ttl:
+        if not fresh:
             row = hot().one(_USER_BY_ID, p_id=seen.claims.get("u"))
             if row is None or not row.is_active or row.role != seen.claims.get("r"):
-                self._entries.pop(token, None)
+                self._verified.pop(token)
                 return None
             if row != seen.row:
                 seen.row, seen.user = row, _as_user(row._asdict())
-            seen.loaded_at = time.monotonic()
             if ttl > 0:
-                if len(self._entries) >= self.MAX_ENTRIES:
-                    self._entries.clear()
-                self._entries[token] = seen
+                self._verified.put(token, seen, ttl)
         if (now - seen.issued).total_seconds() > token_ttl(seen.user):
             return None
         return seen.user
@@ -222,7 +219,6 @@ class _Verified:
 
     issued: dt.datetime
     claims: dict
-    loaded_at: float | None = None
     row: tuple | None = None
     user: User | None = None
 

@@ -21,11 +21,6 @@ MIME = {"csv": "text/csv; charset=utf-8",
         "xlsx": "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"}
 
 
-def yuan(cents: int | None) -> Decimal | None:
-    """Fen → yuan, exactly."""
-    return None if cents is None else (Decimal(int(cents)) / 100).quantize(Decimal("0.01"))
-
-
 def table_response(filename: str, title: str, header: Sequence[str], rows: Iterable[Sequence], fmt: str) -> Response:
     """``rows`` as a download named ``filename.<fmt>``; ``title`` names the XLSX sheet."""
     if fmt not in FORMATS:

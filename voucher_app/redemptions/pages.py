@@ -3,7 +3,6 @@ from __future__ import annotations
 
 import datetime as dt
 import uuid
-from decimal import Decimal, InvalidOperation
 
 from flask import Blueprint, flash, jsonify, redirect, render_template, request, url_for
 from flask_babel import gettext as _
@@ -12,21 +11,20 @@ from flask_login import current_user
 from voucher_app.accounts.guards import page_roles_required
 from voucher_app.core.clock import now, to_city
 from voucher_app.core.errors import DomainError
+from voucher_app.core.money import UnreadableAmount, parse_yuan
 from voucher_app.core.roles import SHOP_PEOPLE
 from voucher_app.redemptions import service
 
 pages = Blueprint("till", __name__, template_folder="templates")
 
 
-def _fen(yuan: str) -> int | str:
+def _fen(text: str) -> int | str:
     """The bill typed in yuan, as fen; anything that is not money is passed on for the service to refuse."""
     try:
-        amount = Decimal((yuan or "").strip().replace("¥", "").replace(",", ""))
-    except InvalidOperation:
-        return yuan
-    if amount != amount.quantize(Decimal("0.01")):
-        return yuan
-    return int(amount * 100)
+        fen = parse_yuan(text)
+    except UnreadableAmount:
+        return text
+    return text if fen is None else fen
 
 
 def _till(result: dict | None = None, status: int = 200):

@@ -54,6 +54,7 @@ from voucher_app.core.errors import (
 from voucher_app.core.extensions import db
 from voucher_app.core.hotpath import Prepared, hot, insert_row
 from voucher_app.core.idempotency import IdempotencyRecord, fingerprint, first_answer, replay
+from voucher_app.core.money import yuan_text
 from voucher_app.ledger.models import Account, LedgerEntry
 from voucher_app.redemptions.hours import within
 from voucher_app.redemptions.models import Redemption, RedemptionAttempt
@@ -270,7 +271,7 @@ def _check(voucher, bill, now: dt.datetime) -> int:
     amount = _valid_bill(bill)
     if amount is not None and amount < voucher.threshold_cents:
         raise BelowThreshold(_("The bill must reach ¥%(threshold)s for this voucher.",
-                               threshold=f"{voucher.threshold_cents / 100:.2f}"))
+                               threshold=yuan_text(voucher.threshold_cents, grouping=False)))
     if amount is None:
         raise ValidationError(errors=[{"field": "bill_cents", "message": _(
             "Enter the bill in fen as a whole number above 0 and at most %(max)d.",

@@ -21,11 +21,11 @@ from campaigns.service import status_label
 from voucher_app.accounts.guards import page_roles_required
 from voucher_app.core.clock import now, to_city
 from voucher_app.core.errors import DomainError
-from voucher_app.core.exports import table_response, yuan
+from voucher_app.core.exports import table_response
+from voucher_app.core.money import yuan, yuan_text
 from voucher_app.core.roles import BUREAU
 from voucher_app.reports import service
 from voucher_app.reports.charts import Series, horizontal_bars, vertical_bars
-from voucher_app.templating import yuan as yuan_text
 
 pages = Blueprint("reports", __name__, template_folder="templates")
 
@@ -154,7 +154,7 @@ def refusal_labels() -> dict[str, str]:
 # Charts -------------------------------------------------------------------------------------------
 
 def _money(cents: int) -> str:
-    return "¥" + yuan_text(cents)
+    return "¥" + yuan_text(cents, trim="whole")
 
 
 def _money_series(rows: list[dict]) -> list[Series]:

@@ -15,11 +15,12 @@ from sqlalchemy import func, select
 from campaigns.labels import category_labels, district_names
 from campaigns.lifecycle import effective_status
 from campaigns.models import Campaign, CampaignMeasure, CampaignStatus, Measure, PlanTarget
-from campaigns.service import _localized, campaign_view, get_campaign, status_label
+from campaigns.service import campaign_view, get_campaign, status_label
 from merchants.models import Merchant
 from voucher_app.core.clock import to_city
 from voucher_app.core.errors import NotFound
 from voucher_app.core.extensions import db
+from voucher_app.core.i18n import localized
 from voucher_app.redemptions.models import RedemptionAttempt
 from voucher_app.reports.models import TallyCampaign, TallyDay, TallyHour, TallyMeasure, TallyMerchantDay
 from voucher_app.vouchers.counts import counts
@@ -167,7 +168,7 @@ def measures_report(now: dt.datetime) -> dict:
         figures = _totals(rows)
         people = distinct.get(measure.code)
         items.append(_with_leverage({
-            "code": measure.code, "item": measure.item, "title": _localized(measure, "title"),
+            "code": measure.code, "item": measure.item, "title": localized(measure, "title"),
             "action_code": measure.action_code, "lead": measure.lead, "campaigns": len(ids),
             "budget_cents": sum(budgets.get(c, 0) for c in ids), **figures,
             "merchants": people.merchants if people else 0, "residents": people.residents if people else 0,
@@ -186,7 +187,7 @@ def _plan_targets(bill_cents: int) -> list[dict]:
     out = []
     for target in db.session.scalars(select(PlanTarget).order_by(PlanTarget.position)):
         counted = target.metric == "retail_sales_total" and target.at_least_cents
-        out.append({"metric": target.metric, "title": _localized(target, "title"), "by": target.by,
+        out.append({"metric": target.metric, "title": localized(target, "title"), "by": target.by,
                     "at_least_cents": target.at_least_cents,
                     "value_cents": bill_cents if counted else None,
                     # unrounded: a voucher campaign is a sliver of a city's retail sales

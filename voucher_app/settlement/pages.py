@@ -7,12 +7,13 @@ from flask_login import current_user
 
 from merchants.service import visible_merchant
 from voucher_app.accounts.guards import page_roles_required
-from voucher_app.core.exports import table_response, yuan
+from voucher_app.core.exports import table_response
+from voucher_app.core.i18n import city_datetime
+from voucher_app.core.money import yuan
 from voucher_app.core.roles import BUREAU, Role
 from voucher_app.core.validation import validate
 from voucher_app.settlement import service as settlement
 from voucher_app.settlement.schemas import StatementQuery
-from voucher_app.templating import city_datetime
 
 
 def _query() -> StatementQuery:

@@ -17,19 +17,18 @@ Drafts are never kept (residents cannot see them), nor is anything for the burea
 from __future__ import annotations
 
 import datetime as dt
-import threading
-import time
 from dataclasses import dataclass
 
-from flask_babel import get_locale
 from sqlalchemy import func, select
 
 from campaigns.lifecycle import effective_status, no_such_campaign
 from campaigns.models import Campaign, CampaignStatus, Measure, Tier
 from campaigns.schemas import campaign_out
 from campaigns.service import get_campaign, status_is
+from voucher_app.core.cache import Kept
 from voucher_app.core.database import keyset_page
 from voucher_app.core.extensions import db
+from voucher_app.core.i18n import in_english
 from voucher_app.vouchers.counts import counts
 
 TITLES_SECONDS = 60.0
@@ -42,47 +41,43 @@ _VERSION = (Campaign.status, Campaign.updated_at, _QUANTITY)
 
 
 @dataclass(frozen=True)
-class _Kept:
+class _Shown:
     campaign: Campaign  # with its tiers, rounds and allocations; detached, so only ever read
     version: tuple
     titles: dict[str, tuple[str, str]]  # measure code → (Chinese, English)
-    loaded: float
 
 
 class _Campaigns:
     def __init__(self):
-        self._kept: dict[str, _Kept] = {}
-        self._lock = threading.Lock()
+        self._kept: Kept[str, _Shown] = Kept()
 
-    def get(self, campaign_id: str) -> _Kept:
+    def get(self, campaign_id: str) -> _Shown:
         version = db.session.execute(select(Campaign.id, *_VERSION).where(Campaign.id == campaign_id)).first()
         if version is None or version.status is CampaignStatus.draft:
             raise no_such_campaign()
         return self.as_of(version)
 
-    def as_of(self, version) -> _Kept:
-        """The campaign kept for a row of (id, version), loaded again if the version moved."""
+    def as_of(self, version) -> _Shown:
+        """The campaign kept for a row of (id, version), loaded again if the version moved (and at
+        least every ``TITLES_SECONDS``, for the measures' titles)."""
         campaign_id, current = version[0], tuple(version[1:])
         kept = self._kept.get(campaign_id)
-        if kept is None or kept.version != current or time.monotonic() - kept.loaded > TITLES_SECONDS:
-            kept = self._load(campaign_id, current)
-            with self._lock:
-                self._kept[campaign_id] = kept
+        if kept is None or kept.version != current:
+            kept = self._kept.put(campaign_id, self._load(campaign_id, current), TITLES_SECONDS)
         return kept
 
     @staticmethod
-    def _load(campaign_id: str, version: tuple) -> _Kept:
+    def _load(campaign_id: str, version: tuple) -> _Shown:
         """Load the campaign, kept under the version read just before: a change between that read and
         this load is kept under the older version, and the next view loads it again."""
         campaign = get_campaign(campaign_id, include_drafts=False)
         titles = {m.code: (m.title_zh, m.title_en)
                   for m in db.session.scalars(select(Measure).where(Measure.code.in_(campaign.measure_codes)))}
         db.session.expunge(campaign)  # with its tiers, rounds, allocations and measure links (cascade)
-        return _Kept(campaign, version, titles, time.monotonic())
+        return _Shown(campaign, version, titles)
 
     def forget(self) -> None:
-        with self._lock:
-            self._kept.clear()
+        self._kept.clear()
 
 
 campaigns = _Campaigns()
@@ -112,7 +107,7 @@ def campaign_list_for_residents(now: dt.datetime, *, status: str | None, cursor:
     return [_shown(k, now, claimed) for k in kept], next_cursor
 
 
-def _shown(kept: _Kept, now: dt.datetime, claimed: dict[str, dict[str, int]]) -> dict:
-    english = str(get_locale()) == "en"
+def _shown(kept: _Shown, now: dt.datetime, claimed: dict[str, dict[str, int]]) -> dict:
+    english = in_english()
     titles = {code: (en if english else zh) for code, (zh, en) in kept.titles.items()}
     return campaign_out(kept.campaign, effective_status(kept.campaign, now).value, claimed, now, titles)

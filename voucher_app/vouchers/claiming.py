@@ -37,8 +37,6 @@ so a duplicate request either finds the first answer or fails on the key and rol
 from __future__ import annotations
 
 import datetime as dt
-import threading
-import time
 from dataclasses import dataclass
 
 from flask_babel import gettext as _
@@ -49,6 +47,7 @@ from sqlalchemy.orm import selectinload
 from campaigns.lifecycle import effective_status, no_such_campaign
 from campaigns.models import Campaign, CampaignStatus, Round
 from voucher_app.accounts.models import User
+from voucher_app.core.cache import Kept
 from voucher_app.core.clock import iso
 from voucher_app.core.database import end_read_transaction, new_id
 from voucher_app.core.errors import CampaignClosed, DomainError, LimitReached, NotEligible, NotOpen, SoldOut
@@ -89,7 +88,6 @@ class CampaignFacts:
     valid_days: int
     tier_ids: frozenset[str]
     rounds: tuple[RoundFacts, ...]
-    loaded: float
 
 
 class _Memo:
@@ -98,53 +96,45 @@ class _Memo:
     decision that changes anything is taken again inside the write transaction."""
 
     def __init__(self):
-        self._campaigns: dict[str, CampaignFacts] = {}
-        self._sold_out: dict[str, float] = {}
-        self._live: tuple[float, tuple[str, ...]] | None = None
-        self._frontier: dict[str, tuple[dt.datetime, str]] = {}
-        self._lock = threading.Lock()
+        self._campaigns: Kept[str, CampaignFacts] = Kept()
+        self._live: Kept[str, tuple[str, ...]] = Kept()
+        self._sold_out: Kept[str, bool] = Kept()
+        self._frontier: Kept[str, tuple[dt.datetime, str]] = Kept()
 
     def campaign(self, campaign_id: str) -> CampaignFacts:
         facts = self._campaigns.get(campaign_id)
-        if facts is None or time.monotonic() - facts.loaded > SNAPSHOT_SECONDS:
-            facts = _load_facts(campaign_id)
-            with self._lock:
-                self._campaigns[campaign_id] = facts
+        if facts is None:
+            facts = self._campaigns.put(campaign_id, _load_facts(campaign_id), SNAPSHOT_SECONDS)
         return facts
 
     def live(self) -> list[CampaignFacts]:
         """Every campaign published and neither closed nor cancelled, as of at most ``SNAPSHOT_SECONDS`` ago."""
-        live = self._live
-        if live is None or time.monotonic() - live[0] > SNAPSHOT_SECONDS:
+        ids = self._live.get("live")
+        if ids is None:
             ids = tuple(db.session.scalars(select(Campaign.id).where(Campaign.status.in_(_CLAIMABLE_STATUSES))))
-            live = self._live = (time.monotonic(), ids)
-        return [self.campaign(campaign_id) for campaign_id in live[1]]
+            self._live.put("live", ids, SNAPSHOT_SECONDS)
+        return [self.campaign(campaign_id) for campaign_id in ids]
 
     def is_sold_out(self, tier_id: str) -> bool:
-        until = self._sold_out.get(tier_id)
-        return until is not None and time.monotonic() < until
+        return self._sold_out.get(tier_id) is not None
 
     def sold_out(self, tier_id: str, now: dt.datetime, next_release: dt.datetime | None) -> None:
         ttl = 1.0
         if next_release is not None:
             ttl = min(ttl, max((next_release - now).total_seconds(), 0.0))
-        with self._lock:
-            self._sold_out[tier_id] = time.monotonic() + ttl
+        self._sold_out.put(tier_id, True, ttl)
 
     def frontier(self, tier_id: str) -> tuple[dt.datetime, str] | None:
         return self._frontier.get(tier_id)
 
     def advance(self, tier_id: str, release_at: dt.datetime, voucher_id: str) -> None:
         """The last voucher of the tier this process took: unclaimed ones are after it (see ``_CLAIM_ALL``)."""
-        self._frontier[tier_id] = (release_at, voucher_id)
+        self._frontier.put(tier_id, (release_at, voucher_id))
 
     def forget(self) -> None:
         """Remember nothing about any campaign any more, its page counts included."""
-        with self._lock:
-            self._campaigns.clear()
-            self._sold_out.clear()
-            self._live = None
-            self._frontier.clear()
+        for kept in (self._campaigns, self._live, self._sold_out, self._frontier):
+            kept.clear()
         counts.forget()
         public_campaigns.forget()
 
@@ -166,8 +156,7 @@ def _load_facts(campaign_id: str) -> CampaignFacts:
         limit_per_resident=campaign.limit_per_resident, limit_per_round=campaign.limit_per_round,
         valid_days=campaign.valid_days, tier_ids=frozenset(t.id for t in campaign.tiers),
         rounds=tuple(RoundFacts(r.id, r.release_at, {a.tier_id: a.quantity for a in r.allocations})
-                     for r in campaign.rounds),
-        loaded=time.monotonic())
+                     for r in campaign.rounds))
 
 
 def _check_open(facts: CampaignFacts, tier_id: str, now: dt.datetime) -> tuple[RoundFacts, dt.datetime | None]:

@@ -16,13 +16,12 @@ judged by the database (``claiming.py``).
 """
 from __future__ import annotations
 
-import threading
 import time
-from dataclasses import dataclass, field
 
 from sqlalchemy import func, select
 
 from campaigns.models import Tier
+from voucher_app.core.cache import Kept
 from voucher_app.core.extensions import db
 from voucher_app.vouchers.models import Voucher, VoucherStatus
 
@@ -50,46 +49,34 @@ def count_claimed(campaign_ids: list[str]) -> dict[str, dict[str, int]]:
     return by_campaign
 
 
-@dataclass
-class _Counted:
-    until: float  # time.monotonic() after which the counts are counted again
-    by_tier: dict[str, int] = field(default_factory=dict)
-
-
 class _Counts:
-    """Per process: each campaign's claimed counts and until when they may be reused (see the module)."""
+    """Per process: each campaign's claimed counts by tier, kept for as long as the module says."""
 
     def __init__(self):
-        self._campaigns: dict[str, _Counted] = {}
-        self._lock = threading.Lock()
+        self._kept: Kept[str, dict[str, int]] = Kept()
 
     def by_tier(self, campaign_ids: list[str]) -> dict[str, dict[str, int]]:
         """Per tier: ``{"claimed": n}``, for the tiers of ``campaign_ids``."""
-        moment = time.monotonic()
-        kept = {campaign_id: self._campaigns.get(campaign_id) for campaign_id in campaign_ids}
-        stale = [campaign_id for campaign_id, counted in kept.items() if counted is None or moment >= counted.until]
+        kept = {campaign_id: self._kept.get(campaign_id) for campaign_id in campaign_ids}
+        stale = [campaign_id for campaign_id, by_tier in kept.items() if by_tier is None]
         if stale:
             started = time.perf_counter()
             fresh = count_claimed(stale)
-            took = time.perf_counter() - started
-            until = time.monotonic() + min(MAX_AGE, SHARE * took)
-            with self._lock:
-                for campaign_id, by_tier in fresh.items():
-                    kept[campaign_id] = self._campaigns[campaign_id] = _Counted(until, by_tier)
-        with self._lock:
-            return {tier_id: {"claimed": count}
-                    for counted in kept.values() for tier_id, count in counted.by_tier.items()}
+            seconds = min(MAX_AGE, SHARE * (time.perf_counter() - started))
+            for campaign_id, by_tier in fresh.items():
+                kept[campaign_id] = self._kept.put(campaign_id, by_tier, seconds)
+        with self._kept.lock:
+            return {tier_id: {"claimed": count} for by_tier in kept.values() for tier_id, count in by_tier.items()}
 
     def claimed(self, campaign_id: str, tier_id: str) -> None:
         """This process just committed a claim of ``tier_id``: its copy counts it at once."""
-        with self._lock:
-            counted = self._campaigns.get(campaign_id)
-            if counted is not None:
-                counted.by_tier[tier_id] = counted.by_tier.get(tier_id, 0) + 1
+        with self._kept.lock:
+            by_tier = self._kept.get(campaign_id)
+            if by_tier is not None:
+                by_tier[tier_id] = by_tier.get(tier_id, 0) + 1
 
     def forget(self) -> None:
-        with self._lock:
-            self._campaigns.clear()
+        self._kept.clear()
 
 
 counts = _Counts()

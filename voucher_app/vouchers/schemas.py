@@ -8,6 +8,7 @@ from pydantic import BaseModel, ConfigDict, Field
 
 from campaigns.models import Campaign
 from voucher_app.core.clock import iso
+from voucher_app.core.money import yuan_text
 from voucher_app.vouchers.models import Voucher, VoucherStatus
 
 
@@ -16,17 +17,12 @@ class ClaimIn(BaseModel):
     tier_id: str = Field(min_length=1, max_length=26)
 
 
-def yuan(cents: int) -> str:
-    """Fen as a short yuan amount: 3000 → "30", 1250 → "12.5"."""
-    return f"{cents / 100:.2f}".rstrip("0").rstrip(".")
-
-
 def rule_label(threshold_cents: int, discount_cents: int) -> str:
     """满100减30, or 10元无门槛 for a plain face value (in the user's language)."""
     if threshold_cents > 0:
-        return _("%(discount)s off a bill of %(threshold)s", threshold=yuan(threshold_cents),
-                 discount=yuan(discount_cents))
-    return _("%(discount)s off, no minimum spend", discount=yuan(discount_cents))
+        return _("%(discount)s off a bill of %(threshold)s", threshold=_short(threshold_cents),
+                 discount=_short(discount_cents))
+    return _("%(discount)s off, no minimum spend", discount=_short(discount_cents))
 
 
 def voucher_out(voucher: Voucher, state: VoucherStatus | None = None) -> dict:
@@ -58,3 +54,8 @@ def wallet_out(voucher: Voucher, campaign: Campaign, state: VoucherStatus, now: 
         "redeemed_at": iso(voucher.redeemed_at),
         "used": used,  # {"merchant", "saved_cents", "at"} once redeemed
     }
+
+
+def _short(cents: int) -> str:
+    """An amount as a voucher's rule reads: 3000 → "30", 1250 → "12.5"."""
+    return yuan_text(cents, grouping=False, trim="zeros")
