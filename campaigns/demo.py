@@ -81,7 +81,8 @@ def demo_campaigns(today: dt.date) -> list[dict]:
     ]
 
 
-def load_demo_campaigns(admin: User, now: dt.datetime, publish: Callable[[str, User, dt.datetime], object]) -> list[str]:
+def load_demo_campaigns(admin: User, now: dt.datetime,
+                        publish: Callable[[str, User, dt.datetime], object]) -> list[str]:
     """Create and publish the demo campaigns that do not exist yet; return a line per campaign.
 
     ``publish`` is ``vouchers.issuing.publish_campaign``: publishing mints vouchers, a higher domain's work."""

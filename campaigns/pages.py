@@ -1,4 +1,5 @@
-"""Campaign pages: residents' list and campaign page (what is left, the next round, the claim button), and the bureau's pages under /bureau/campaigns.
+"""Campaign pages: residents' list and campaign page (what is left, the next round, the claim button),
+and the bureau's pages under /bureau/campaigns.
 
 The pages call the same services with the same schemas as the API; ``forms.py`` turns the editor's
 inputs into the API's body and back."""
@@ -21,7 +22,6 @@ from voucher_app.core.errors import Conflict, ValidationError
 from voucher_app.core.money import yuan_text
 from voucher_app.core.roles import BUREAU, Role
 from voucher_app.vouchers import availability, issuing
-from voucher_app.vouchers.counts import counts
 
 pages = Blueprint("campaigns", __name__, template_folder="templates")
 
@@ -47,7 +47,9 @@ def residents_campaign(campaign_id: str):
 
 @pages.context_processor
 def _page_helpers() -> dict:
-    return {"money": yuan_text, "kinds": kind_labels(), "labels": forms.FIELD_LABELS}
+    # Constants only: residents' pages, the rush's hottest, share this blueprint (the bureau's pages
+    # pass the campaign kinds' labels themselves).
+    return {"money": yuan_text, "labels": forms.FIELD_LABELS}
 
 
 @pages.get("/bureau/campaigns")
@@ -58,8 +60,8 @@ def campaign_list():
     status = forms.status_filter(request.args.get("status"))
     campaigns, cursor = service.list_campaigns(at, status=status, include_drafts=True,
                                                cursor=request.args.get("cursor"))
-    return render_template("campaigns/list.html", campaigns=service.campaign_views(campaigns, at, counts.by_tier([c.id for c in campaigns])),
-                           status=status, statuses=list(CampaignStatus), next_cursor=cursor)
+    return render_template("campaigns/list.html", campaigns=availability.with_counts(campaigns, at),
+                           status=status, statuses=list(CampaignStatus), next_cursor=cursor, kinds=kind_labels())
 
 
 @pages.get("/bureau/campaigns/<campaign_id>")
@@ -67,11 +69,11 @@ def campaign_list():
 def campaign_detail(campaign_id: str):
     at = now()
     campaign = service.get_campaign(campaign_id, include_drafts=True)
-    view = service.campaign_view(campaign, at, counts.by_tier([campaign_id]))
+    view = availability.with_counts([campaign], at)[0]
     problems = forms.publication_problems(campaign, at) if is_editable(campaign) else []
     return render_template("campaigns/detail.html", campaign=view, problems=problems,
                            round_states=forms.round_states(campaign, view["status"], at),
-                           categories=category_labels(), districts=district_names(),
+                           categories=category_labels(), districts=district_names(), kinds=kind_labels(),
                            cancellable=view["status"] in ("draft", "scheduled", "open"))
 
 

@@ -269,12 +269,8 @@ def measure_titles() -> dict[str, str]:
     return {m.code: localized(m, "title") for m in measures}
 
 
-def campaign_view(campaign: Campaign, now: dt.datetime, counts: dict[str, dict[str, int]]) -> dict:
-    """The campaign as the API shows it; ``counts`` are its tiers' claimed vouchers (``vouchers.counts``)."""
-    return campaign_out(campaign, effective_status(campaign, now).value, counts, now, measure_titles())
-
-
 def campaign_views(campaigns: list[Campaign], now: dt.datetime, counts: dict[str, dict[str, int]]) -> list[dict]:
+    """The campaigns as the API shows them; ``counts`` are their tiers' claimed vouchers (``vouchers.counts``)."""
     titles = measure_titles()
     return [campaign_out(c, effective_status(c, now).value, counts, now, titles) for c in campaigns]
 

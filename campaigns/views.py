@@ -13,7 +13,6 @@ from voucher_app.core.http import listing
 from voucher_app.core.roles import BUREAU, Role
 from voucher_app.core.validation import json_body, validate
 from voucher_app.vouchers import availability, issuing
-from voucher_app.vouchers.counts import counts
 
 api = Blueprint("campaigns_api", __name__)
 
@@ -38,9 +37,10 @@ def list_campaigns():
     at = now()
     status, cursor = request.args.get("status") or None, request.args.get("cursor")
     if not _sees_drafts():
-        return listing(*availability.campaign_list_for_residents(at, status=status, cursor=cursor, limit=service.PAGE_SIZE))
+        return listing(*availability.campaign_list_for_residents(at, status=status, cursor=cursor,
+                                                                 limit=service.PAGE_SIZE))
     campaigns, cursor = service.list_campaigns(at, status=status, include_drafts=True, cursor=cursor)
-    return listing(service.campaign_views(campaigns, at, counts.by_tier([c.id for c in campaigns])), cursor)
+    return listing(availability.with_counts(campaigns, at), cursor)
 
 
 @api.get("/campaigns/<campaign_id>")
@@ -85,5 +85,4 @@ def cancel_campaign(campaign_id: str):
 
 def _bureau_view(campaign_id: str, at: dt.datetime) -> dict:
     """The campaign as the bureau's API shows it (drafts too), with its tiers' claimed counts."""
-    campaign = service.get_campaign(campaign_id, include_drafts=True)
-    return service.campaign_view(campaign, at, counts.by_tier([campaign_id]))
+    return availability.with_counts([service.get_campaign(campaign_id, include_drafts=True)], at)[0]

@@ -1,4 +1,5 @@
-"""Sign-in over the API (SMS codes, tokens) and the development outbox; the pages call the same services."""
+"""Sign-in over the API (SMS codes, tokens) and the development outbox; the pages call the same
+services."""
 from __future__ import annotations
 
 from flask import Blueprint, current_app, jsonify, request

@@ -15,7 +15,7 @@ from sqlalchemy import func, select
 from campaigns.labels import category_labels, district_names
 from campaigns.lifecycle import effective_status
 from campaigns.models import Campaign, CampaignMeasure, CampaignStatus, Measure, PlanTarget
-from campaigns.service import campaign_view, get_campaign, status_label
+from campaigns.service import get_campaign, status_label
 from merchants.models import Merchant
 from voucher_app.core.clock import to_city
 from voucher_app.core.errors import NotFound
@@ -23,7 +23,7 @@ from voucher_app.core.extensions import db
 from voucher_app.core.i18n import localized
 from voucher_app.redemptions.models import RedemptionAttempt
 from voucher_app.reports.models import TallyCampaign, TallyDay, TallyHour, TallyMeasure, TallyMerchantDay
-from voucher_app.vouchers.counts import counts
+from voucher_app.vouchers.availability import with_counts
 
 FIGURES = ("claimed", "redeemed", "expired", "revoked", "refunded", "subsidy_cents", "bill_cents")
 PLACE_FIGURES = ("redeemed", "refunded", "subsidy_cents", "bill_cents")
@@ -222,7 +222,7 @@ def live_round(campaign_id: str, now: dt.datetime) -> dict:
     """An open campaign right now, counted live (not from the tally): per tier, released, claimed and
     remaining. The monitor page derives claims per second from two readings."""
     campaign = get_campaign(campaign_id, include_drafts=False)
-    view = campaign_view(campaign, now, counts.by_tier([campaign.id]))
+    view = with_counts([campaign], now)[0]
     return {"campaign_id": campaign.id, "name": campaign.name, "status": view["status"], "at": now.isoformat(),
             "claimed": sum(t["claimed"] for t in view["tiers"]),
             "remaining": sum(t["remaining"] for t in view["tiers"]),

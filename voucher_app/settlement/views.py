@@ -1,4 +1,7 @@
-"""Settlement statements (结算单) over the JSON API: the filter is checked by ``StatementQuery``; which statements a user may see is decided in ``service``."""
+"""Settlement statements (结算单) over the JSON API.
+
+The filter is checked by ``StatementQuery``; which statements a user may see is decided in ``service``.
+"""
 from __future__ import annotations
 
 from flask import Blueprint, jsonify, request

@@ -24,7 +24,7 @@ from sqlalchemy import func, select
 from campaigns.lifecycle import effective_status, no_such_campaign
 from campaigns.models import Campaign, CampaignStatus, Measure, Tier
 from campaigns.schemas import campaign_out
-from campaigns.service import get_campaign, status_is
+from campaigns.service import campaign_views, get_campaign, status_is
 from voucher_app.core.cache import Kept
 from voucher_app.core.database import keyset_page
 from voucher_app.core.extensions import db
@@ -111,3 +111,9 @@ def _shown(kept: _Shown, now: dt.datetime, claimed: dict[str, dict[str, int]]) -
     english = in_english()
     titles = {code: (en if english else zh) for code, (zh, en) in kept.titles.items()}
     return campaign_out(kept.campaign, effective_status(kept.campaign, now).value, claimed, now, titles)
+
+
+def with_counts(campaigns: list[Campaign], now: dt.datetime) -> list[dict]:
+    """Campaigns as the bureau's pages and API show them (drafts too, loaded afresh), each tier with
+    the vouchers claimed so far."""
+    return campaign_views(campaigns, now, counts.by_tier([c.id for c in campaigns]))

@@ -1,4 +1,5 @@
-"""Residents' voucher pages: claiming from a campaign page, the wallet, and the till screen with its rotating QR."""
+"""Residents' voucher pages: claiming from a campaign page, the wallet, and the screen shown at the till
+(a QR that refreshes itself, and the typed code)."""
 from __future__ import annotations
 
 from flask import Blueprint, Response, flash, jsonify, redirect, render_template, request, url_for
@@ -39,8 +40,8 @@ def claim_on_page(campaign_id: str):
 @pages.get("/wallet")
 @page_roles_required(Role.resident)
 def wallet():
-    return render_template("vouchers/wallet.html", vouchers=service.wallet(current_user.id, now(), where_used), saved_cents=service.saved_cents(current_user.id),
-                           categories=category_labels(), districts=district_names())
+    return render_template("vouchers/wallet.html", vouchers=service.wallet(current_user.id, now(), where_used),
+                           saved_cents=service.saved_cents(current_user.id), categories=category_labels(), districts=district_names())
 
 
 @pages.get("/wallet/<voucher_id>")
