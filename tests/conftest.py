@@ -22,6 +22,7 @@ from sqlalchemy import text
 from voucher_app.app import create_app
 from voucher_app.core.clock import MovableClock
 from voucher_app.core.extensions import db
+from voucher_app.core.hotpath import release
 from voucher_app.vouchers.claiming import memo
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -87,6 +88,7 @@ def app(app_settings):
         yield app
         db.session.remove()
         _empty_tables()
+        release(db.engine)
         db.engine.dispose()
 
 
@@ -109,6 +111,7 @@ def client(app, app_settings):
     yield twin.test_client()
     with twin.app_context():
         db.session.remove()
+        release(db.engine)
         db.engine.dispose()
 
 

@@ -87,7 +87,9 @@ class Hot:
     """The thread's own connection to one engine (see the module's docstring)."""
 
     def __init__(self, engine: Engine):
-        self.engine = engine
+        # Weakly: the thread's table of connections is keyed weakly by engine, and a strong reference
+        # from here would keep every engine (and its connection) a process ever made alive.
+        self._engine = weakref.ref(engine)
         self.dialect = engine.dialect
         self.sqlite = self.dialect.name == "sqlite"
         self._connection = None
@@ -95,7 +97,7 @@ class Hot:
     @property
     def connection(self):
         if self._connection is None:
-            fairy = self.engine.raw_connection()
+            fairy = self._engine().raw_connection()
             fairy.detach()  # ours for the thread's life, outside the pool's count and resets
             connection = fairy.dbapi_connection
             if not self.sqlite:
@@ -218,3 +220,12 @@ def hot() -> Hot:
     if found is None:
         found = per_engine[engine] = Hot(engine)
     return found
+
+
+def release(engine: Engine) -> None:
+    """Close this thread's hot-path connection to ``engine``, which is about to be disposed (the
+    connection is detached from the pool, so disposing the engine would not close it)."""
+    per_engine = getattr(_local, "per_engine", None)
+    found = per_engine.pop(engine, None) if per_engine is not None else None
+    if found is not None:
+        found.drop()
