@@ -79,7 +79,7 @@ TIMETABLES = (campaigns.jobs.jobs, voucher_app.vouchers.jobs.jobs, voucher_app.s
 
 def create_app(env: str | None = None, overrides: Mapping[str, Any] | None = None) -> Flask:
     """Build the app for ``env`` (or ``VOUCHER_ENV``), then apply ``VOUCHER_*`` variables and ``overrides``."""
-    app = Flask(__name__, instance_relative_config=True)
+    app = Flask("voucher_app", instance_relative_config=True)  # the package: its templates, static files and logger
     app.json.ensure_ascii = False  # Chinese stays readable in JSON answers
     configure_settings(app, env, overrides or {})
     check_production_safety(app)
@@ -176,7 +176,7 @@ def configure_auth(app: Flask) -> None:
 
 class PageSessionInterface(SecureCookieSessionInterface):
     """The signed session cookie, for the pages only. The API authenticates by bearer token alone
-    (``api.py``), so an API request gets an empty session without building the cookie's signer —
+    (``accounts/guards.py``), so an API request gets an empty session without building the cookie's signer —
     a cost every claim in a rush would otherwise pay — and a cookie it carries is left untouched."""
 
     def open_session(self, app: Flask, request):

@@ -75,7 +75,7 @@ def redemption_out(redemption: Redemption) -> dict:
     }
 
 
-# The till's reads and writes run on the hot-path connection (``hotpath.py``): a busy till runs them all day.
+# The till's reads and writes run on the hot-path connection (``core/hotpath.py``): a busy till runs them all day.
 _v = Voucher.__table__
 _VOUCHER_COLUMNS = (_v.c.id, _v.c.campaign_id, _v.c.status, _v.c.expires_at, _v.c.threshold_cents,
                     _v.c.discount_cents)

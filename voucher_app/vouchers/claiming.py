@@ -14,7 +14,7 @@ Every voucher a round releases already exists as a row (``minting.py``). A claim
    nothing. On SQLite that is a transaction of three statements that read nothing first; on
    PostgreSQL it is one statement (data-modifying CTEs), which commits atomically by itself. On both
    the campaign's status is a condition of the take. Both run on the hot-path connection
-   (``hotpath.py``).
+   (``core/hotpath.py``).
 
 No oversell: a voucher is a row, and a row is claimed by an UPDATE that only matches it while it is
 still ``available``.
@@ -22,7 +22,7 @@ still ``available``.
   LOCKED``, so concurrent claims lock *different* rows instead of queueing on one counter, and a row
   locked by another claim is skipped rather than double-taken. When no unlocked row is left the
   claim is ``sold_out``.
-* SQLite: the transaction begins ``IMMEDIATE`` (see ``database.py``), so claims run one at a time
+* SQLite: the transaction begins ``IMMEDIATE`` (see ``core/database.py``), so claims run one at a time
   and each sees the previous one's commit; there is nothing to race.
 
 No claim over the limits: a resident's vouchers carry slot numbers 1..limit, and unique constraints
@@ -176,7 +176,7 @@ def _check_open(facts: CampaignFacts, tier_id: str, now: dt.datetime) -> tuple[R
     return max(released, key=lambda r: r.release_at), next_release
 
 
-# The hot path's statements, compiled once and run on the hot-path connection (``hotpath.py``).
+# The hot path's statements, compiled once and run on the hot-path connection (``core/hotpath.py``).
 _vouchers = Voucher.__table__
 _records = IdempotencyRecord.__table__
 _ledger = LedgerEntry.__table__
