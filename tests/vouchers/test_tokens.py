@@ -84,6 +84,37 @@ def test_a_token_signed_by_an_unknown_key_is_rejected(app, wallet, clock, tmp_pa
         tokens.verify(forged, clock.now())
 
 
+def test_a_forged_key_id_costs_no_reading_of_the_keys(app, wallet, clock, tmp_path, monkeypatch):
+    """A token naming an unknown key is refused without reading the key folder again, however many come."""
+    _, voucher = wallet
+    stranger = KeyRing(tmp_path / "stranger")
+    stranger.rotate()
+    tokens.keyring().keys()  # this process has read its keys
+    app.extensions["voucher.keyring"], mine = stranger, tokens.keyring()
+    forged, _ = tokens.sign(voucher["id"], clock.now())
+    app.extensions["voucher.keyring"] = mine
+    reads = []
+    monkeypatch.setattr(KeyRing, "load", lambda self: reads.append(self.folder))
+    for _ in range(100):
+        with pytest.raises(InvalidToken):
+            tokens.verify(forged, clock.now())
+    assert reads == []
+
+
+def test_a_key_rotated_by_another_host_verifies_on_its_first_token(app, wallet, clock):
+    """Hosts share the key folder: a key another host added is read when its first token arrives."""
+    _, voucher = wallet
+    here = tokens.keyring()
+    here.keys()
+    elsewhere = KeyRing(here.folder)
+    elsewhere.rotate()
+    app.extensions["voucher.keyring"] = elsewhere
+    token, _ = tokens.sign(voucher["id"], clock.now())
+    app.extensions["voucher.keyring"] = here
+    assert tokens.verify(token, clock.now()) == voucher["id"]
+    elsewhere.retire(elsewhere.signing_key().kid)  # the folder as the other tests found it, but one retired key
+
+
 def test_garbage_is_rejected(clock, app):
     for text in ["", "hello", "%%%%", "A" * 140, "ünïcode"]:
         with pytest.raises(InvalidToken):

@@ -61,21 +61,36 @@ def kid_of(private: Ed25519PrivateKey) -> str:
 
 
 class KeyRing:
-    """The signing keys in a folder: the newest signs, all of them verify."""
+    """The signing keys in a folder: the newest signs, all of them verify.
+
+    A token naming a key this process does not know is read again from the folder only if the folder
+    changed since it was last read (its modification time: adding or retiring a key changes it), so a
+    forged key id costs one ``stat``, never a reading and parsing of every key. Several web hosts share
+    the keys by mounting the same folder; a key rotated on one is found by the others on its first
+    token.
+    """
 
     def __init__(self, folder: Path):
         self.folder = Path(folder)
         self._keys: dict[str, SigningKey] = {}
+        self._loaded_version: int | None = None  # the folder's mtime (ns) when last read
         self._lock = threading.Lock()
 
+    def _version(self) -> int | None:
+        try:
+            return self.folder.stat().st_mtime_ns
+        except FileNotFoundError:
+            return None
+
     def load(self) -> None:
+        version = self._version()
         keys = {}
         for path in sorted(self.folder.glob("*.pem")):
             private = serialization.load_pem_private_key(path.read_bytes(), password=None)
             if isinstance(private, Ed25519PrivateKey):
                 keys[kid_of(private)] = SigningKey(kid_of(private), private, path.stem)
         with self._lock:
-            self._keys = keys
+            self._keys, self._loaded_version = keys, version
 
     def keys(self) -> list[SigningKey]:
         if not self._keys:
@@ -89,8 +104,8 @@ class KeyRing:
         return keys[-1]
 
     def find(self, kid: str) -> SigningKey | None:
-        if kid not in self._keys:
-            self.load()  # another process may have rotated since we loaded
+        if kid not in self._keys and self._version() != self._loaded_version:
+            self.load()  # another process (or host) rotated since we loaded
         return self._keys.get(kid)
 
     def rotate(self) -> SigningKey:
