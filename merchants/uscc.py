@@ -5,23 +5,27 @@ are easily misread): the registration authority (1), the organisation type (1), 
 division of the registering office (6 digits), the organisation code (9), and a check character
 computed from the first seventeen. Checking it here catches a mistyped code before the bureau spends
 time reviewing a shop that does not exist, and says exactly what is wrong.
+
+The check character is python-stdnum's (``stdnum.cn.uscc``). Its ``validate`` is not used: it demands
+digits in the first two places, where the standard also allows letters of the alphabet (the registration
+authority ``A``, ``N`` or ``Y``, for instance), so it would refuse genuine codes (see the tests); and its
+refusals name no character, where a person needs to know which one to correct.
 """
 from __future__ import annotations
 
 import unicodedata
 
 from flask_babel import gettext as _
+from stdnum.cn import uscc
 
 ALPHABET = "0123456789ABCDEFGHJKLMNPQRTUWXY"
-WEIGHTS = (1, 3, 9, 27, 19, 26, 16, 17, 20, 29, 25, 13, 8, 24, 10, 30, 28)
 LENGTH = 18
 NEVER_USED = "IOSVZ"
 
 
 def check_character(first17: str) -> str:
     """The check character GB 32100 assigns to the first seventeen characters of a code."""
-    total = sum(ALPHABET.index(char) * weight for char, weight in zip(first17, WEIGHTS, strict=True))
-    return ALPHABET[(31 - total % 31) % 31]
+    return uscc.calc_check_digit(first17)
 
 
 def normalize_uscc(raw: str) -> str:

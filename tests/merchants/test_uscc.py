@@ -102,3 +102,16 @@ def test_the_division_code_must_be_digits(en):
     with pytest.raises(ValueError, match="6-digit administrative division code"):
         normalize_uscc(first17 + check_character(first17))
 
+
+def test_codes_of_authorities_with_a_letter_are_accepted_though_stdnum_refuses_them():
+    """GB 32100 lets the registration authority be a letter of the alphabet (Y: "other authorities").
+    python-stdnum's ``validate`` refuses any letter there, which is why only its check character is
+    used: if this test fails on the library's side, the library was mended and its ``validate`` may do."""
+    from stdnum.cn import uscc
+    from stdnum.exceptions import ValidationError
+
+    first17 = "Y1510802" + "MA62T0LK6"
+    code = first17 + check_character(first17)
+    assert normalize_uscc(code) == code
+    with pytest.raises(ValidationError):
+        uscc.validate(code)
