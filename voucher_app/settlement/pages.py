@@ -11,14 +11,8 @@ from voucher_app.core.exports import table_response
 from voucher_app.core.i18n import city_datetime
 from voucher_app.core.money import yuan
 from voucher_app.core.roles import BUREAU, Role
-from voucher_app.core.validation import validate
 from voucher_app.settlement import service as settlement
 from voucher_app.settlement.schemas import StatementQuery
-
-
-def _query() -> StatementQuery:
-    return validate(StatementQuery, request.args.to_dict())
-
 
 pages = Blueprint("settlements", __name__, template_folder="templates")
 
@@ -71,7 +65,7 @@ def _export(merchant_id: str | None, query: StatementQuery, fmt: str, *, with_me
 def shop_settlements():
     """The owner's statements, newest day first, with the filter's totals and how settlement works:
     the owner reconciles these against the bureau's payments."""
-    query = _query()
+    query = StatementQuery.from_args(request.args)
     merchant_id = settlement.merchant_scope(current_user, None)
     return _statement_list("settlement/shop.html", merchant_id, query,
                            merchant=visible_merchant(current_user, merchant_id))
@@ -81,7 +75,8 @@ def shop_settlements():
 @page_roles_required(Role.merchant_owner)
 def shop_settlements_export(fmt: str):
     """The owner's statements for the filter as a spreadsheet, for the shop's books."""
-    return _export(settlement.merchant_scope(current_user, None), _query(), fmt, with_merchant=False)
+    query = StatementQuery.from_args(request.args)
+    return _export(settlement.merchant_scope(current_user, None), query, fmt, with_merchant=False)
 
 
 @pages.get("/shop/settlements/<statement_id>")
@@ -96,7 +91,7 @@ def shop_statement(statement_id: str):
 def bureau_settlements():
     """Every merchant's statements with totals; held ones are a click away, since they are money the
     bureau still owes once a shop is reinstated."""
-    query = _query()
+    query = StatementQuery.from_args(request.args)
     held = settlement.statement_totals(query.merchant_id, **{**query.filters(), "status": "held"})["statements"]
     return _statement_list("settlement/bureau.html", query.merchant_id, query, held_count=held,
                            merchants=settlement.merchants_with_statements())
@@ -106,7 +101,7 @@ def bureau_settlements():
 @page_roles_required(*BUREAU)
 def bureau_settlements_export(fmt: str):
     """Every merchant's statements for the filter as a spreadsheet, for the bureau's payment run."""
-    query = _query()
+    query = StatementQuery.from_args(request.args)
     return _export(query.merchant_id, query, fmt, with_merchant=True)
 
 

@@ -2,12 +2,14 @@
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Mapping
 from typing import Literal
 
 from flask_babel import gettext as _
 from pydantic import BaseModel, ConfigDict, Field, ValidationInfo, field_validator
 
 from voucher_app.core.clock import to_city
+from voucher_app.core.validation import validate
 from voucher_app.settlement.models import SettlementStatement
 
 PAGE_SIZE = 50
@@ -64,6 +66,11 @@ class StatementQuery(BaseModel):
         if value is not None and start is not None and value < start:
             raise ValueError(_("The end of the range comes before its start."))
         return value
+
+    @classmethod
+    def from_args(cls, args: Mapping[str, str]) -> StatementQuery:
+        """The filter of a query string (the API's and the pages' alike), or ``validation_error``."""
+        return validate(cls, dict(args))
 
     def filters(self) -> dict:
         """The keyword filters ``statements_for``, ``statement_totals`` and ``statement_rows`` take."""

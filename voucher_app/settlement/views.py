@@ -9,15 +9,10 @@ from flask import Blueprint, jsonify, request
 from voucher_app.accounts.guards import api_user, roles_required
 from voucher_app.core.http import listing
 from voucher_app.core.roles import BUREAU, Role
-from voucher_app.core.validation import validate
 from voucher_app.settlement import service as settlement
 from voucher_app.settlement.schemas import StatementQuery
 
 READERS = (*BUREAU, Role.merchant_owner)
-
-
-def _query() -> StatementQuery:
-    return validate(StatementQuery, request.args.to_dict())
 
 
 api = Blueprint("settlements_api", __name__)
@@ -26,7 +21,7 @@ api = Blueprint("settlements_api", __name__)
 @api.get("/settlements")
 @roles_required(*READERS)
 def list_settlements():
-    query = _query()
+    query = StatementQuery.from_args(request.args)
     merchant_id = settlement.merchant_scope(api_user(), query.merchant_id)
     statements, cursor = settlement.statements_for(merchant_id, query.cursor, query.limit, **query.filters())
     return listing(settlement.statements_out(statements), cursor)
