@@ -10,7 +10,7 @@ import sys
 from voucher_app.serving import SCHEDULER_FLAG, MaskedLogger
 
 preload_app = True
-logger_class = MaskedLogger
+logger_class = MaskedLogger  # phones and bearer tokens masked in the access and error logs
 accesslog = "-"
 errorlog = "-"
 loglevel = "info"
@@ -18,6 +18,9 @@ timeout = 60
 graceful_timeout = 10
 keepalive = 5
 control_socket_disable = True
+# The app alone decides which forwarded headers to believe (ProxyFix, PROXY_TRUSTED_HOPS); gunicorn
+# believes none itself, where its default would take X-Forwarded-Proto from any local client.
+forwarded_allow_ips = ""
 
 
 def post_fork(server, worker):

@@ -12,19 +12,20 @@ import sys
 import click
 from gunicorn.glogging import Logger
 
-from voucher_app.core.phones import MaskPhonesFilter
+from voucher_app.core.logs import MaskPersonalDataFilter, install_masking
 
 
 class MaskedLogger(Logger):
-    """gunicorn's logger, with phone numbers masked in access and error logs."""
+    """gunicorn's logger, with phone numbers and bearer tokens masked in the access and error logs
+    (an access line carries the query string; an error line a traceback). ``setup`` runs again when
+    gunicorn reopens its log files, with new handlers, which are masked in turn."""
 
     def setup(self, cfg):
         super().setup(cfg)
-        mask = MaskPhonesFilter()
         for log in (self.error_log, self.access_log):
-            log.addFilter(mask)
-            for handler in log.handlers:
-                handler.addFilter(mask)
+            if not any(isinstance(f, MaskPersonalDataFilter) for f in log.filters):
+                log.addFilter(MaskPersonalDataFilter())
+            install_masking(log.handlers)
 
 
 def gunicorn_argv(*, host: str, port: int, workers: int, threads: int) -> list[str]:

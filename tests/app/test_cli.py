@@ -136,7 +136,8 @@ def test_city_load_of_a_malformed_file_says_so_without_a_traceback(runner, tmp_p
 def test_demo_refuses_in_production(app, _schema):
     production = create_app("production", {
         "SQLALCHEMY_DATABASE_URI": _schema, "SECRET_KEY": "production-secret-" + "x" * 32,
-        "SMS_SENDER": "http", "SMS_GATEWAY_URL": "http://127.0.0.1:9/sms", "DEBUG": False})
+        "SMS_SENDER": "http", "SMS_GATEWAY_URL": "http://127.0.0.1:9/sms", "DEBUG": False,
+        "RATELIMIT_STORAGE_URI": "redis://127.0.0.1:6379/0"})
     with production.app_context():  # the testing app's context is pushed by the fixture
         result = production.test_cli_runner().invoke(args=["demo"])
     assert result.exit_code != 0 and "production" in result.output

@@ -21,6 +21,7 @@ SAFE_PRODUCTION = {
     "VOUCHER_SMS_SENDER": "http",
     "VOUCHER_SMS_GATEWAY_URL": "http://127.0.0.1:9/sms",
     "VOUCHER_DEBUG": "false",
+    "VOUCHER_RATELIMIT_STORAGE_URI": "redis://127.0.0.1:6379/0",  # no Redis is needed to start
 }
 
 # Each unsafe production setting, the one change that makes it so, and what the refusal tells to set.
@@ -31,6 +32,7 @@ UNSAFE_PRODUCTION = {
     "debug on": ("VOUCHER_DEBUG", "true", "VOUCHER_DEBUG"),
     "http sms without a gateway": ("VOUCHER_SMS_GATEWAY_URL", None, "VOUCHER_SMS_GATEWAY_URL"),
     "a shifted clock": ("VOUCHER_CLOCK_OFFSET_SECONDS", "-86400", "VOUCHER_CLOCK_OFFSET_SECONDS"),
+    "rate limits counted per process": ("VOUCHER_RATELIMIT_STORAGE_URI", None, "VOUCHER_RATELIMIT_STORAGE_URI"),
 }
 
 

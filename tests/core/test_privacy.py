@@ -10,7 +10,8 @@ import urllib.request
 
 import pytest
 
-from voucher_app.core.phones import MaskPhonesFilter, mask_phone, normalize_phone
+from voucher_app.core.logs import MaskPersonalDataFilter
+from voucher_app.core.phones import mask_phone, normalize_phone
 
 # Phones used by no other test, so that their masked forms in the shared server's log are this module's.
 PHONE = "13712345678"
@@ -35,7 +36,7 @@ def test_a_masked_phone_keeps_only_the_first_three_and_last_four_digits():
 
 def masked_log_line(msg: str, *args) -> str:
     record = logging.LogRecord("test", logging.INFO, __file__, 1, msg, args, None)
-    assert MaskPhonesFilter().filter(record) is True  # masks, never drops
+    assert MaskPersonalDataFilter().filter(record) is True  # masks, never drops
     return record.getMessage()
 
 

@@ -14,7 +14,7 @@ from flask import Flask
 
 from voucher_app.core.clock import city_zone, now
 from voucher_app.core.extensions import db
-from voucher_app.core.phones import MaskPhonesFilter
+from voucher_app.core.logs import install_masking
 from voucher_app.scheduler.runs import run_due, run_trigger
 from voucher_app.scheduler.schedule import Job, job_named, jobs
 
@@ -47,11 +47,17 @@ def build_scheduler(app: Flask) -> BlockingScheduler:
     return scheduler
 
 
-def _log_to_stderr() -> None:
-    """Job outcomes go to stderr (masked like every other log), where a service manager collects them."""
+def job_log_handler() -> logging.Handler:
+    """Job outcomes go to stderr, where a service manager collects them, with phones and tokens masked
+    like every other log (a failed job's traceback may quote a resident's row)."""
     handler = logging.StreamHandler()
     handler.setFormatter(logging.Formatter("%(asctime)s %(levelname)s %(name)s: %(message)s"))
-    handler.addFilter(MaskPhonesFilter())
+    install_masking([handler])
+    return handler
+
+
+def _log_to_stderr() -> None:
+    handler = job_log_handler()
     for name in ("voucher.scheduler", "apscheduler"):
         logger = logging.getLogger(name)
         logger.setLevel(logging.INFO)
