@@ -28,6 +28,8 @@ from voucher_app.core.roles import Role
 from voucher_app.scheduler.models import JobRun
 
 DAY = 86_400
+JOBS = ("open_rounds", "close_campaigns", "expire_vouchers", "settle", "tally", "purge_sign_in_records",
+        "purge_refused_attempts", "purge_idempotency_records")
 
 
 def voucher(*args: str, database_url: str, keys_dir, timeout: float = 60) -> subprocess.CompletedProcess:
@@ -122,7 +124,7 @@ def test_a_campaign_ends_run_due_runs_and_the_report_and_settlement_match(yester
     # An immediate second run changes nothing: each trigger already run is skipped, and a trigger that
     # fell due meanwhile (the minute may turn between the two runs) finds nothing to do.
     lines = again.stdout.splitlines()
-    assert len(lines) == 5 and any("already ran" in line for line in lines), again.stdout
+    assert len(lines) == len(JOBS) and any("already ran" in line for line in lines), again.stdout
     for line in lines:
         assert "already ran" in line or line.startswith("tally ") or not re.search(r'": [1-9]', line), line
     figures = ("claimed", "redeemed", "refunded", "expired", "subsidy_cents", "bill_cents", "by_district", "by_day")
@@ -140,11 +142,11 @@ def test_the_scheduler_process_catches_up_at_start_and_stops_on_sigterm(app, cit
         deadline = time.monotonic() + 30
         while time.monotonic() < deadline:
             db.session.rollback()
-            if db.session.scalar(select(func.count()).select_from(JobRun).where(JobRun.finished_at.is_not(None))) >= 5:
+            if db.session.scalar(select(func.count()).select_from(JobRun).where(JobRun.finished_at.is_not(None))) >= len(JOBS):
                 break
             time.sleep(0.2)
         jobs = set(db.session.scalars(select(JobRun.job)))
-        assert jobs == {"open_rounds", "close_campaigns", "expire_vouchers", "settle", "tally"}
+        assert jobs == set(JOBS)
     finally:
         process.send_signal(signal.SIGTERM)
         output, _ = process.communicate(timeout=20)
@@ -191,11 +193,11 @@ def test_two_schedulers_by_mistake_still_act_once_per_trigger(app, city, clock, 
     outputs = [p.communicate(timeout=60) for p in processes]
     assert all(p.returncode == 0 for p in processes), outputs
     lines = [line for out, _err in outputs for line in out.splitlines()]
-    for job in ("open_rounds", "close_campaigns", "expire_vouchers", "settle", "tally"):
+    for job in JOBS:
         mine = [line for line in lines if line.startswith(job + " ")]
         assert len(mine) == 2 and sum(": ok" in line for line in mine) == 1, lines
     db.session.rollback()
-    assert db.session.scalar(select(func.count()).select_from(JobRun)) == 5
+    assert db.session.scalar(select(func.count()).select_from(JobRun)) == len(JOBS)
     assert db.session.scalar(select(func.count()).select_from(SettlementStatement)) == 5
     check = voucher("ledger", "check", database_url=_schema, keys_dir=keys_dir)
     assert check.returncode == 0, check.stderr

@@ -4,6 +4,12 @@ The record is written in the same transaction as the effect it answers for, unde
 (user, key): a concurrent duplicate either finds it or fails to insert it and rolls back its own
 effect, so the effect happens once. Only successful answers are stored; a refused request changed
 nothing, and its retry is judged afresh.
+
+How long a key is honoured: at least ``IDEMPOTENCY_KEYS_HONOURED_HOURS`` (24 hours, as payment APIs
+promise; a phone or till retries within minutes). A record is answered for as long as it exists, and
+the daily purge removes it only after ``RETENTION_IDEMPOTENCY_RECORDS_DAYS`` (2 days), which may
+never be shorter than the promise: ``purge_idempotency_records`` refuses to run if it is. A key sent
+again after its record is gone is a new request.
 """
 from __future__ import annotations
 
@@ -17,9 +23,10 @@ from sqlalchemy import JSON, Integer, String, bindparam, select
 from sqlalchemy.orm import Mapped, mapped_column
 
 from voucher_app.core.database import UTCDateTime
-from voucher_app.core.errors import IdempotencyConflict, ValidationError
+from voucher_app.core.errors import ConfigurationError, IdempotencyConflict, ValidationError
 from voucher_app.core.extensions import db
 from voucher_app.core.hotpath import Prepared, hot
+from voucher_app.core.retention import purge
 
 MAX_KEY_LENGTH = 100
 
@@ -76,3 +83,12 @@ def first_answer(request_hash: str, stored_hash: str | None, status: int | None,
     if stored_hash != request_hash:
         raise IdempotencyConflict()
     return body, status
+
+
+def purge_idempotency_records(now: dt.datetime, keep: dt.timedelta, honoured: dt.timedelta) -> int:
+    """Delete the first answers stored more than ``keep`` ago; how many. ``keep`` shorter than
+    ``honoured`` (the promise to clients) would forget keys still honoured, so it is refused."""
+    if keep < honoured:
+        raise ConfigurationError(f"idempotency records must be kept at least as long as keys are honoured "
+                                 f"({honoured}); RETENTION_IDEMPOTENCY_RECORDS_DAYS gives only {keep}")
+    return purge(_records, _records.c.created_at < now - keep)

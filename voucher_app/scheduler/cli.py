@@ -34,7 +34,7 @@ def scheduler_command():
 @jobs_cli.command("run")
 @click.argument("name")
 def run_job(name: str):
-    """Run the job NAME now (open_rounds, close_campaigns, expire_vouchers, settle, tally)."""
+    """Run the job NAME now (``voucher jobs list`` names them all)."""
     job = job_named(name)
     if job is None:
         raise click.ClickException(f"no job named {name!r}; the jobs are: {', '.join(j.name for j in jobs())}")
@@ -59,8 +59,8 @@ def run_due_command():
 def list_jobs():
     """The jobs, their timetable, and the latest runs."""
     for job in jobs():
-        click.echo(f"{job.name:<16} {job.schedule!s:<18} {job.description}")
+        click.echo(f"{job.name:<26} {job.schedule!s:<18} {job.description}")
     click.echo("")
     for run in latest_runs(20):
-        click.echo(f"{to_city(run.started_at):%Y-%m-%d %H:%M:%S}  {run.job:<16} "
+        click.echo(f"{to_city(run.started_at):%Y-%m-%d %H:%M:%S}  {run.job:<26} "
                    f"{'manual' if run.manual else to_city(run.scheduled_for).strftime('%H:%M'):<7} {_summary(run)}")
