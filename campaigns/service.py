@@ -202,6 +202,9 @@ def cancelling(campaign_id: str, reason: str | None, actor: User,
     """Cancel a campaign that has not ended yet, in one audited transaction; the caller revokes its
     unused vouchers inside the block (``vouchers.issuing``)."""
     with audited("campaign.cancel", "campaign", campaign_id, actor.id, now, reason=reason) as detail:
+        # FOR UPDATE, not FOR NO KEY UPDATE: claims in flight hold the row FOR KEY SHARE, and only the
+        # full lock makes the cancel wait for them to commit, so that the caller's revocation sees
+        # their vouchers (vouchers.claiming: "No claimed voucher in a cancelled campaign").
         campaign = _campaign_for_update(campaign_id)
         status = effective_status(campaign, now)
         if status not in (CampaignStatus.draft, CampaignStatus.scheduled, CampaignStatus.open):

@@ -8,6 +8,25 @@ payable until the merchant is reinstated, and the next run pays it.
 
 Paying out is recorded in the ledger per campaign: ``payable → settled`` for what is owed, and
 ``settled → payable`` for a day whose refunds of earlier (already paid) sales exceed its sales.
+
+Why no sale is missed or paid twice
+-----------------------------------
+A sale's time (``redeemed_at``) is read from the clock before its transaction commits, so a sale
+stamped 23:59:59.9 can become visible after midnight — after a settlement that read its day had
+already finished, had that settlement started at 00:00. Two defences:
+
+* the horizon: a day is settled only once ``SETTLEMENT_HORIZON_SECONDS`` have passed since it ended,
+  longer than any write transaction lasts (the till's is one statement; a request is cut off long
+  before), so every sale or refund stamped that day has committed when its day is read;
+* the late check, behind it: each run first reads the last ``SETTLEMENT_RECHECK_DAYS`` settled days
+  again and compares their sales and refunds with what their statements counted. A row that
+  committed after its day was settled anyway (a transaction that outlived the horizon) is added to
+  its own day's statement and the difference paid then, with an audit record. Comparing counts with
+  facts, under the statement's lock, makes it exactly once: a second run, or one that overlaps this
+  one, finds the statement already agreeing with the facts.
+
+Sales and refunds are only ever added to a day (a refund is a new fact of the day it was made, and a
+sale's row is never deleted), so a statement can only lag behind its day's facts, never run ahead.
 """
 from __future__ import annotations
 
@@ -15,6 +34,7 @@ import datetime as dt
 from collections import defaultdict
 from collections.abc import Iterator
 
+from flask import current_app
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from sqlalchemy import and_, func, or_, select
@@ -23,8 +43,9 @@ from sqlalchemy.orm import selectinload
 from campaigns.models import Campaign, CampaignStatus
 from merchants.models import Merchant, MerchantStatus
 from voucher_app.accounts.models import User
+from voucher_app.core.audit import AuditRecord
 from voucher_app.core.clock import city_day, city_day_bounds
-from voucher_app.core.database import write_transaction
+from voucher_app.core.database import new_id, write_transaction
 from voucher_app.core.errors import Forbidden, NotFound, ValidationError
 from voucher_app.core.extensions import db
 from voucher_app.core.roles import BUREAU, Role
@@ -38,19 +59,27 @@ from voucher_app.vouchers.models import Voucher, VoucherStatus
 
 
 def settle(now: dt.datetime) -> dict[str, int]:
-    """Settle every unsettled day up to yesterday, pay held statements of reinstated merchants, and
-    mark closed campaigns whose money is all paid as settled."""
+    """Amend settled days with what committed late, settle every unsettled day that ended at least the
+    horizon ago, pay held statements of reinstated merchants, and mark closed campaigns whose money
+    is all paid as settled."""
     days = statements = held = 0
-    yesterday = city_day(now) - dt.timedelta(days=1)
+    last = _last_settleable_day(now)
     day = _first_unsettled_day()
-    while day is not None and day <= yesterday:
+    amended = _settle_late(day, now) if day is not None else 0
+    while day is not None and day <= last:
         made, kept = _settle_day(day, now)
         statements, held, days = statements + made, held + kept, days + 1
         day += dt.timedelta(days=1)
     released = _release_held(now)
     campaigns = _mark_campaigns_settled(now)
     return {"days_settled": days, "statements": statements, "statements_held": held,
-            "statements_released": released, "campaigns_settled": campaigns}
+            "statements_amended": amended, "statements_released": released, "campaigns_settled": campaigns}
+
+
+def _last_settleable_day(now: dt.datetime) -> dt.date:
+    """The last city day that ended at least ``SETTLEMENT_HORIZON_SECONDS`` before ``now``."""
+    horizon = dt.timedelta(seconds=current_app.config["SETTLEMENT_HORIZON_SECONDS"])
+    return city_day(now - horizon) - dt.timedelta(days=1)
 
 
 def _first_unsettled_day() -> dt.date | None:
@@ -61,54 +90,164 @@ def _first_unsettled_day() -> dt.date | None:
     return city_day(first) if first is not None else None
 
 
+FACT_FIELDS = ("redemptions", "bill_cents", "redeemed_cents", "refunds", "refunded_cents")
+Figures = dict[str, int]
+
+
+def _facts(start: dt.datetime, end: dt.datetime, merchant_id: str | None = None) -> dict[tuple[str, str], Figures]:
+    """The sales and refunds made in [start, end), per (merchant, campaign): what statements count."""
+    r = Redemption
+    figures: dict[tuple[str, str], Figures] = {}
+    sales = (select(r.merchant_id, r.campaign_id, func.count(), func.sum(r.bill_cents), func.sum(r.discount_cents))
+             .where(r.redeemed_at >= start, r.redeemed_at < end).group_by(r.merchant_id, r.campaign_id))
+    refunds = (select(r.merchant_id, r.campaign_id, func.count(), func.sum(r.discount_cents))
+               .where(r.refunded_at >= start, r.refunded_at < end).group_by(r.merchant_id, r.campaign_id))
+    if merchant_id is not None:
+        sales, refunds = sales.where(r.merchant_id == merchant_id), refunds.where(r.merchant_id == merchant_id)
+    for merchant, campaign, n, bills, discounts in db.session.execute(sales):
+        figures.setdefault((merchant, campaign), dict.fromkeys(FACT_FIELDS, 0)).update(
+            redemptions=n, bill_cents=int(bills), redeemed_cents=int(discounts))
+    for merchant, campaign, n, discounts in db.session.execute(refunds):
+        figures.setdefault((merchant, campaign), dict.fromkeys(FACT_FIELDS, 0)).update(
+            refunds=n, refunded_cents=int(discounts))
+    return figures
+
+
 def _settle_day(day: dt.date, now: dt.datetime) -> tuple[int, int]:
     start, end = city_day_bounds(day)
-    lines: dict[str, dict[str, dict[str, int]]] = defaultdict(dict)  # merchant → campaign → figures
-
-    def line(merchant_id: str, campaign_id: str) -> dict[str, int]:
-        return lines[merchant_id].setdefault(campaign_id, {"redemptions": 0, "bill_cents": 0, "redeemed_cents": 0,
-                                                           "refunds": 0, "refunded_cents": 0})
-
-    r = Redemption
     with write_transaction():
         if db.session.scalar(select(func.count()).where(SettlementStatement.day == day)):
             return 0, 0  # settled by a run that overlapped this one
-        for merchant_id, campaign_id, n, bills, discounts in db.session.execute(
-                select(r.merchant_id, r.campaign_id, func.count(), func.sum(r.bill_cents), func.sum(r.discount_cents))
-                .where(r.redeemed_at >= start, r.redeemed_at < end).group_by(r.merchant_id, r.campaign_id)):
-            figures = line(merchant_id, campaign_id)
-            figures.update(redemptions=n, bill_cents=int(bills), redeemed_cents=int(discounts))
-        for merchant_id, campaign_id, n, discounts in db.session.execute(
-                select(r.merchant_id, r.campaign_id, func.count(), func.sum(r.discount_cents))
-                .where(r.refunded_at >= start, r.refunded_at < end).group_by(r.merchant_id, r.campaign_id)):
-            line(merchant_id, campaign_id).update(refunds=n, refunded_cents=int(discounts))
+        lines: dict[str, dict[str, Figures]] = defaultdict(dict)  # merchant → campaign → figures
+        for (merchant_id, campaign_id), figures in _facts(start, end).items():
+            lines[merchant_id][campaign_id] = figures
         if not lines:
             return 0, 0
-        suspended = set(db.session.scalars(select(Merchant.id).where(Merchant.id.in_(lines),
-                                                                      Merchant.status == MerchantStatus.suspended)))
+        suspended = _suspended(lines)
         for merchant_id, by_campaign in lines.items():
-            statement = SettlementStatement(merchant_id=merchant_id, day=day, created_at=now,
-                                            status=StatementStatus.held if merchant_id in suspended
-                                            else StatementStatus.settled)
-            for campaign_id, figures in by_campaign.items():
-                statement.lines.append(SettlementLine(campaign_id=campaign_id, **figures,
-                                                      net_cents=figures["redeemed_cents"] - figures["refunded_cents"]))
-            for field in ("redemptions", "bill_cents", "redeemed_cents", "refunds", "refunded_cents", "net_cents"):
-                setattr(statement, field, sum(getattr(ln, field) for ln in statement.lines))
-            db.session.add(statement)
-            if statement.status is StatementStatus.settled:
-                _pay(statement, now)
+            _new_statement(merchant_id, day, by_campaign, merchant_id in suspended, now)
     return len(lines), len(suspended)
+
+
+def _suspended(merchant_ids) -> set[str]:
+    return set(db.session.scalars(select(Merchant.id).where(Merchant.id.in_(merchant_ids),
+                                                            Merchant.status == MerchantStatus.suspended)))
+
+
+def _new_statement(merchant_id: str, day: dt.date, by_campaign: dict[str, Figures], suspended: bool,
+                   now: dt.datetime) -> SettlementStatement:
+    """A statement of ``by_campaign``'s figures, paid at once unless the merchant is suspended (held)."""
+    statement = SettlementStatement(id=new_id(), merchant_id=merchant_id, day=day, created_at=now,
+                                    status=StatementStatus.held if suspended else StatementStatus.settled)
+    for campaign_id, figures in by_campaign.items():
+        statement.lines.append(SettlementLine(campaign_id=campaign_id, **figures,
+                                              net_cents=figures["redeemed_cents"] - figures["refunded_cents"]))
+    _add_up(statement)
+    db.session.add(statement)
+    if statement.status is StatementStatus.settled:
+        _pay(statement, now)
+    return statement
+
+
+def _add_up(statement: SettlementStatement) -> None:
+    for field in (*FACT_FIELDS, "net_cents"):
+        setattr(statement, field, sum(getattr(ln, field) for ln in statement.lines))
 
 
 def _pay(statement: SettlementStatement, now: dt.datetime) -> None:
     statement.status, statement.settled_at = StatementStatus.settled, now
     for ln in statement.lines:
-        if ln.net_cents:
-            source, target = ((Account.payable, Account.settled) if ln.net_cents > 0
-                              else (Account.settled, Account.payable))
-            db.session.add(LedgerEntry(campaign_id=ln.campaign_id, from_account=source, to_account=target,
-                                       amount_cents=abs(ln.net_cents), kind="settle", at=now))
+        _move(ln.campaign_id, ln.net_cents, now)
+
+
+def _move(campaign_id: str, net_cents: int, now: dt.datetime) -> None:
+    """Pay ``net_cents`` of a campaign's subsidy out (``payable → settled``), or back when negative."""
+    if net_cents:
+        source, target = (Account.payable, Account.settled) if net_cents > 0 else (Account.settled, Account.payable)
+        db.session.add(LedgerEntry(campaign_id=campaign_id, from_account=source, to_account=target,
+                                   amount_cents=abs(net_cents), kind="settle", at=now))
+
+
+# Late sales and refunds: the check behind the horizon (see the module's docstring) ---------------------
+
+def _settle_late(first_unsettled: dt.date, now: dt.datetime) -> int:
+    """Bring every statement of the last ``SETTLEMENT_RECHECK_DAYS`` settled days up to its day's facts;
+    returns how many statements were amended or made.
+
+    One pass over the window finds the merchants whose statements lag (per merchant and campaign,
+    summed over the window: a statement can only lag, so equal sums mean equal days); only their
+    days are then compared one by one."""
+    day_from = first_unsettled - dt.timedelta(days=current_app.config["SETTLEMENT_RECHECK_DAYS"])
+    day_to = first_unsettled - dt.timedelta(days=1)
+    facts = _facts(city_day_bounds(day_from)[0], city_day_bounds(day_to)[1])
+    counted = _counted(day_from, day_to)
+    lagging = sorted({key[0] for key in facts.keys() | counted.keys() if facts.get(key) != counted.get(key)})
+    amended = 0
+    for merchant_id in lagging:
+        day = day_from
+        while day <= day_to:
+            amended += _amend(merchant_id, day, now)
+            day += dt.timedelta(days=1)
+    return amended
+
+
+def _counted(day_from: dt.date, day_to: dt.date) -> dict[tuple[str, str], Figures]:
+    """What the statements of days ``day_from``…``day_to`` counted, per (merchant, campaign)."""
+    s, ln = SettlementStatement, SettlementLine
+    rows = db.session.execute(
+        select(s.merchant_id, ln.campaign_id, *(func.sum(getattr(ln, f)) for f in FACT_FIELDS))
+        .join(s, s.id == ln.statement_id).where(s.day >= day_from, s.day <= day_to)
+        .group_by(s.merchant_id, ln.campaign_id))
+    return {(merchant, campaign): dict(zip(FACT_FIELDS, map(int, sums))) for merchant, campaign, *sums in rows}
+
+
+def _amend(merchant_id: str, day: dt.date, now: dt.datetime) -> bool:
+    """Make the merchant's statement of ``day`` count every sale and refund of that day, paying the
+    difference if it was paid (a held one is paid in full on release); False if it already did.
+
+    The statement is locked and the facts read after the lock, so two runs cannot both add the
+    same late sale: the second waits, then finds nothing missing."""
+    start, end = city_day_bounds(day)
+    s = SettlementStatement
+    with write_transaction():
+        statement = db.session.scalars(
+            select(s).where(s.merchant_id == merchant_id, s.day == day).with_for_update()
+            .options(selectinload(s.lines)).execution_options(populate_existing=True)).first()
+        facts = {campaign: figures for (_m, campaign), figures in _facts(start, end, merchant_id).items()}
+        lines = {ln.campaign_id: ln for ln in statement.lines} if statement is not None else {}
+        missing = {campaign: {f: figures[f] - (getattr(lines[campaign], f) if campaign in lines else 0)
+                              for f in FACT_FIELDS}
+                   for campaign, figures in facts.items()}
+        missing = {campaign: added for campaign, added in missing.items() if any(added.values())}
+        if not missing:
+            return False
+        if statement is None:
+            statement = _new_statement(merchant_id, day, facts, bool(_suspended([merchant_id])), now)
+        else:
+            _add_late(statement, lines, facts, now)
+        db.session.add(AuditRecord(at=now, actor_id=None, action="settlement.late", target_type="settlement_statement",
+                                   target_id=statement.id, outcome="ok",
+                                   detail={"merchant_id": merchant_id, "day": day.isoformat(), "added": missing}))
+    return True
+
+
+def _add_late(statement: SettlementStatement, lines: dict[str, SettlementLine], facts: dict[str, Figures],
+              now: dt.datetime) -> None:
+    """Set the statement's lines to ``facts``; if it was paid, pay what that adds (per campaign)."""
+    for campaign_id, figures in facts.items():
+        line = lines.get(campaign_id)
+        if line is None:
+            line = SettlementLine(campaign_id=campaign_id, **dict.fromkeys(FACT_FIELDS, 0), net_cents=0)
+            statement.lines.append(line)
+        before = line.net_cents
+        for field, value in figures.items():
+            setattr(line, field, value)
+        line.net_cents = line.redeemed_cents - line.refunded_cents
+        if statement.status is StatementStatus.settled:
+            _move(campaign_id, line.net_cents - before, now)
+    _add_up(statement)
+    if statement.status is StatementStatus.settled:
+        statement.settled_at = now
 
 
 def _release_held(now: dt.datetime) -> int:

@@ -33,6 +33,23 @@ it sees slot 2 taken and either takes slot 3 or is refused with ``limit_reached`
 
 The idempotency record is inserted in the same transaction under the primary key (resident, key),
 so a duplicate request either finds the first answer or fails on the key and rolls back.
+
+No claimed voucher in a cancelled campaign: cancelling (``issuing.cancel_campaign``) locks the
+campaign's row ``FOR UPDATE``, marks it cancelled and revokes its claimed vouchers in one
+transaction, so a claim must either commit before that revocation reads the vouchers, or take nothing.
+* SQLite: claim and cancel are both write transactions, one at a time; the take reads the status
+  inside its own.
+* PostgreSQL: a plain read of the status would see the statement's snapshot — "open" for a claim
+  that began before the cancel committed — and the claim's UPDATE of an available voucher does not
+  touch anything the cancel locks, so it could commit after the revocation and leave a claimed
+  voucher behind (issue #15; ``tests/vouchers/test_cancel_during_rush.py``). So the take reads the
+  campaign's row ``FOR KEY SHARE``, which conflicts with the cancel's ``FOR UPDATE``: a claim that
+  locked it first holds the cancel back until it has committed (and the revocation then sees its
+  voucher); a claim that comes second waits for the cancel, then reads the row's latest version,
+  ``cancelled``, and takes nothing. Claims do not conflict with each other on it, and it costs a
+  claim no new lock: the ledger entry's foreign key to the campaign takes that same ``KEY SHARE``
+  lock in every claim anyway, at the end of the statement; it is only taken earlier, and only once a
+  voucher has been picked.
 """
 from __future__ import annotations
 
@@ -50,7 +67,15 @@ from voucher_app.accounts.models import User
 from voucher_app.core.cache import Kept
 from voucher_app.core.clock import iso
 from voucher_app.core.database import end_read_transaction, new_id
-from voucher_app.core.errors import CampaignClosed, DomainError, LimitReached, NotEligible, NotOpen, SoldOut
+from voucher_app.core.errors import (
+    CampaignClosed,
+    DomainError,
+    LimitReached,
+    NotEligible,
+    NotFound,
+    NotOpen,
+    SoldOut,
+)
 from voucher_app.core.extensions import db
 from voucher_app.core.hotpath import Prepared, hot
 from voucher_app.core.idempotency import IdempotencyRecord, fingerprint, first_answer, replay
@@ -113,7 +138,15 @@ class _Memo:
         if ids is None:
             ids = tuple(db.session.scalars(select(Campaign.id).where(Campaign.status.in_(_CLAIMABLE_STATUSES))))
             self._live.put("live", ids, SNAPSHOT_SECONDS)
-        return [self.campaign(campaign_id) for campaign_id in ids]
+        return [facts for facts in map(self._known, ids) if facts is not None]
+
+    def _known(self, campaign_id: str) -> CampaignFacts | None:
+        """A campaign of the snapshot's list, or None if it is gone since (a test empties the tables
+        under a running server; a till must not fail on a campaign it was not asked about)."""
+        try:
+            return self.campaign(campaign_id)
+        except NotFound:
+            return None
 
     def is_sold_out(self, tier_id: str) -> bool:
         return self._sold_out.get(tier_id) is not None
@@ -345,7 +378,8 @@ def _refusal_after_nothing_taken(facts: CampaignFacts, tier_id: str, now: dt.dat
 # Nothing is taken when a first answer exists for the key or the resident is at a limit. The slots
 # come from the counts in the same statement's snapshot: a parallel claim of the same resident that
 # took them first makes this one fail on the slot's unique constraint, and the caller looks again.
-# The campaign's status is a condition of the take itself.
+# The campaign's status is a condition of the take itself, read with a lock (``still_open``; see the
+# module's docstring: cancelling during a rush).
 # Vouchers are taken in (release, id) order, so the unclaimed ones of a tier lie after the last one
 # this process took (``memo.frontier``), and the search starts there (``:after_release``,
 # ``:after_id``). The index of unclaimed vouchers keeps an entry for every voucher claimed since the
@@ -368,13 +402,16 @@ WITH prior AS (
       AND NOT EXISTS (SELECT 1 FROM prior)
       AND (SELECT in_campaign FROM held) < :limit_per_resident AND (SELECT in_round FROM held) < :limit_per_round
     ORDER BY release_at, id LIMIT 1 FOR UPDATE SKIP LOCKED
+), still_open AS (  -- the latest status, locked against a cancel; only once a voucher is picked
+    SELECT 1 FROM campaigns WHERE id = :campaign_id AND status IN ('scheduled', 'open')
+      AND EXISTS (SELECT 1 FROM pick)
+    FOR KEY SHARE
 ), taken AS (
     UPDATE vouchers v SET status = 'claimed', resident_id = :resident_id, claim_round_id = :round_id,
         resident_slot = held.in_campaign + 1, round_slot = held.in_round + 1, claimed_at = :now,
         expires_at = :expires_at
     FROM pick, held
-    WHERE v.id = pick.id AND v.status = 'available'
-      AND (SELECT status FROM campaigns WHERE id = :campaign_id) IN ('scheduled', 'open')
+    WHERE v.id = pick.id AND v.status = 'available' AND EXISTS (SELECT 1 FROM still_open)
     RETURNING v.id, v.tier_id, v.threshold_cents, v.discount_cents, v.release_at
 ), reserved AS (
     INSERT INTO ledger_entries (id, campaign_id, voucher_id, from_account, to_account, amount_cents, kind, at)

@@ -24,7 +24,12 @@ def publish_campaign(campaign_id: str, actor: User, now: dt.datetime) -> Campaig
 
 def cancel_campaign(campaign_id: str, reason: str | None, actor: User, now: dt.datetime) -> Campaign:
     """Cancel a campaign that has not ended yet; its unused claimed vouchers are revoked and their
-    reserved value returns to the campaign. Vouchers already used stay owed to their merchants."""
+    reserved value returns to the campaign. Vouchers already used stay owed to their merchants.
+
+    Claims in flight meanwhile are no exception: the campaign's row is locked before the revocation
+    reads the vouchers, and a claim either commits before that lock (and is revoked here with the
+    rest) or waits for the cancel and takes nothing (``claiming``: "No claimed voucher in a
+    cancelled campaign")."""
     with cancelling(campaign_id, reason, actor, now) as (campaign, detail):
         detail["vouchers_revoked"] = revoke_claimed(campaign.id, now)
     return campaign

@@ -63,7 +63,11 @@ def _insert(rows: list[dict]) -> int:
 
 
 def revoke_claimed(campaign_id: str, now: dt.datetime) -> int:
-    """Revoke the campaign's claimed, unused vouchers in the caller's transaction; returns how many."""
+    """Revoke the campaign's claimed, unused vouchers in the caller's transaction; returns how many.
+
+    The caller has locked the campaign's row ``FOR UPDATE`` and marked it cancelled first: from then
+    on no claim can take a voucher, and every claim that took one has committed, so this statement,
+    which reads the vouchers after the lock, leaves none claimed."""
     revoked = db.session.execute(
         update(Voucher.__table__)
         .where(Voucher.__table__.c.campaign_id == campaign_id,
