@@ -4,7 +4,7 @@ Who may see which shop is decided in ``service`` (another shop's id is ``not_fou
 here only admit roles."""
 from __future__ import annotations
 
-from flask import Blueprint, flash, redirect, render_template, request, url_for
+from flask import Blueprint, flash, make_response, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 from flask_login import current_user, login_user
 
@@ -15,6 +15,7 @@ from merchants.limits import registrations_per_ip
 from merchants.models import EnrolmentStatus, MerchantStatus
 from merchants.schemas import MerchantIn, StaffIn
 from voucher_app.accounts.guards import page_roles_required
+from voucher_app.accounts.service import start_web_session
 from voucher_app.core.clock import now
 from voucher_app.core.errors import Conflict, DomainError, MerchantSuspended, ValidationError
 from voucher_app.core.http import local_path
@@ -55,7 +56,7 @@ def register():
                 flash(_("%(name)s is registered and waits for review. Its owner signs in as %(username)s.",
                         name=merchant.name, username=owner.username), "success")
                 return redirect(url_for(".register"))
-            login_user(owner)
+            login_user(start_web_session(owner, now()))
             flash(_("Thank you. %(name)s is registered and waits for the commerce bureau's review.",
                     name=merchant.name), "success")
             return redirect(url_for(".my_shop"))
@@ -115,6 +116,21 @@ def shop_change_cashier(user_id: str, change: str):
     return redirect(url_for(".my_shop"))
 
 
+@pages.post("/shop/cashiers/<user_id>/<any('allow-refunds', 'deny-refunds'):change>")
+@page_roles_required(Role.merchant_owner)
+def shop_change_cashier_refunds(user_id: str, change: str):
+    try:
+        cashier = service.set_cashier_refunds(current_user.merchant_id, user_id, change == "allow-refunds",
+                                              current_user, now())
+    except DomainError as err:
+        flash(_refusal(err), "error")
+    else:
+        flash(_("Cashier %(username)s can now refund purchases.", username=cashier.username)
+              if cashier.refunds_allowed else
+              _("Cashier %(username)s can no longer refund; refunds are yours.", username=cashier.username), "success")
+    return redirect(url_for(".my_shop"))
+
+
 @pages.post("/shop/enrolments")
 @page_roles_required(Role.merchant_owner)
 def shop_apply():
@@ -148,20 +164,36 @@ def bureau_merchants():
     status = _status_choice()
     merchants, cursor = service.list_merchants(status, request.args.get("cursor"))
     return render_template("merchants/bureau_merchants.html", merchants=merchants, status=status or "all",
-                           statuses=[s.value for s in MerchantStatus], next_cursor=cursor,
-                           full_phone=current_user.role is Role.admin)
+                           statuses=[s.value for s in MerchantStatus], next_cursor=cursor)
+
+
+def _render_bureau_merchant(merchant_id: str, *, revealed: bool = False):
+    merchant = service.visible_merchant(current_user, merchant_id)
+    return render_template("merchants/bureau_merchant.html", merchant=merchant,
+                           full_phone=revealed or service.shows_full_phone(merchant, current_user), revealed=revealed,
+                           staff=service.list_staff(merchant.id, current_user),
+                           enrolments=service.merchant_enrolments(merchant.id, current_user),
+                           history=service.merchant_history(merchant.id))
 
 
 @pages.get("/bureau/merchants/<merchant_id>")
 @page_roles_required(*BUREAU)
 def bureau_merchant(merchant_id: str):
     """One merchant: its details, its history (audit records) and the decisions that fit its status."""
-    merchant = service.visible_merchant(current_user, merchant_id)
-    return render_template("merchants/bureau_merchant.html", merchant=merchant,
-                           full_phone=service.shows_full_phone(merchant, current_user),
-                           staff=service.list_staff(merchant.id, current_user),
-                           enrolments=service.merchant_enrolments(merchant.id, current_user),
-                           history=service.merchant_history(merchant.id))
+    return _render_bureau_merchant(merchant_id)
+
+
+@pages.post("/bureau/merchants/<merchant_id>/contact-phone")
+@page_roles_required(Role.admin)
+def bureau_reveal_contact_phone(merchant_id: str):
+    """The merchant's page with its whole contact phone, at an admin's explicit request (audited).
+
+    Answered directly rather than by a redirect, so that the number is in no session cookie and no
+    later page; ``no-store`` keeps it out of the browser's cache. CSRFProtect checks the form's token."""
+    service.reveal_contact_phone(merchant_id, current_user, now())
+    response = make_response(_render_bureau_merchant(merchant_id, revealed=True))
+    response.headers["Cache-Control"] = "no-store"
+    return response
 
 
 _MERCHANT_DONE = {

@@ -20,6 +20,7 @@ from voucher_app.accounts.service import MIN_PASSWORD_LENGTH
 from voucher_app.core.clock import to_city
 from voucher_app.core.extensions import db
 from voucher_app.core.phones import mask_phone, normalize_phone
+from voucher_app.core.roles import Role
 
 _USERNAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]{2,63}$")
 # Three-digit area codes are 010 (Beijing) and 02x; every other one has four digits. Knowing that
@@ -175,6 +176,7 @@ def staff_out(user: User) -> dict:
         "role": user.role.value,
         "merchant_id": user.merchant_id,
         "is_active": user.is_active,
+        "refunds_allowed": user.role is Role.merchant_owner or bool(user.refunds_allowed),
         "created_at": iso(user.created_at),
     }
 

@@ -2,7 +2,9 @@
 
 Who may do what. The views admit roles; these functions decide about one particular shop:
 
-* The bureau (admin, viewer) sees every merchant; only an admin decides: approves, rejects, suspends
+* The bureau (admin, viewer) sees every merchant, its contact phone masked: a list of every shop's
+  phone is personal data in bulk. An admin may ask for one shop's whole number, and each time is
+  audited (``merchant.phone_revealed``, with who asked). Only an admin decides: approves, rejects, suspends
   and reinstates merchants, approves and rejects enrolments. Every decision is audited, refused
   attempts included.
 * An owner or a cashier sees only their own shop. Another shop's id is answered with ``not_found``,
@@ -17,6 +19,7 @@ on "at most once" (one shop per credit code, one username, one application per c
 """
 from __future__ import annotations
 
+import contextlib
 import datetime as dt
 import re
 from dataclasses import dataclass
@@ -26,7 +29,6 @@ from flask_babel import lazy_gettext as _l
 from sqlalchemy import and_, or_, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import selectinload
-from werkzeug.security import generate_password_hash
 
 from campaigns.labels import category_labels, district_names
 from campaigns.lifecycle import effective_status, no_such_campaign
@@ -34,7 +36,9 @@ from campaigns.models import Campaign, CampaignStatus
 from campaigns.service import status_label as campaign_status_label
 from merchants.models import Enrolment, EnrolmentStatus, Merchant, MerchantStatus
 from merchants.schemas import MerchantIn, StaffIn
+from voucher_app.accounts import sign_ins
 from voucher_app.accounts.models import User
+from voucher_app.accounts.service import hash_password
 from voucher_app.core.audit import AuditRecord, audited
 from voucher_app.core.database import keyset_page, new_id, write_transaction
 from voucher_app.core.errors import (
@@ -95,8 +99,19 @@ def visible_merchant(actor: User, merchant_id: str) -> Merchant:
 
 
 def shows_full_phone(merchant: Merchant, viewer: User) -> bool:
-    """Only the bureau's admins and the shop's own owner see its contact phone unmasked."""
-    return viewer.role is Role.admin or (viewer.role is Role.merchant_owner and viewer.merchant_id == merchant.id)
+    """Only the shop's own owner sees its contact phone unmasked; the bureau asks for it (``reveal_contact_phone``)."""
+    return viewer.role is Role.merchant_owner and viewer.merchant_id == merchant.id
+
+
+def reveal_contact_phone(merchant_id: str, actor: User, now: dt.datetime) -> str:
+    """The shop's whole contact phone, for an admin who asked to see it; each reveal is audited, refusals too."""
+    if not _plausible_id(merchant_id):
+        raise _no_such_merchant()
+    with audited("merchant.phone_revealed", "merchant", merchant_id, actor.id, now):
+        if actor.role is not Role.admin:
+            raise Forbidden(_("Only the commerce bureau's administrators can see a shop's whole phone number."))
+        merchant = visible_merchant(actor, merchant_id)
+    return merchant.contact_phone
 
 
 def _locked_merchant(merchant_id: str, *, shared: bool = False) -> Merchant:
@@ -121,7 +136,7 @@ def _refuse_if_suspended(actor: User, merchant: Merchant) -> None:
 def register_merchant(data: MerchantIn, now: dt.datetime) -> tuple[Merchant, User]:
     """A new pending merchant and its owner's account, created together or not at all."""
     # Hashing is slow on purpose; it happens before the write lock is taken.
-    password_hash = generate_password_hash(data.owner_password)
+    password_hash = hash_password(data.owner_password)
     merchant = Merchant(id=new_id(), name=data.name, uscc=data.uscc, category=data.category,
                         district=data.district, address=data.address, contact_phone=data.contact_phone,
                         status=MerchantStatus.pending, created_at=now, updated_at=now)
@@ -193,6 +208,8 @@ def _decide_merchant(action: str, merchant_id: str, reason: str | None, actor: U
         detail.update({"from": merchant.status.value, "to": rule.target.value})
         merchant.status = rule.target
         merchant.status_reason = reason if rule.needs_reason else None
+        if rule.target is MerchantStatus.suspended:  # its owner and cashiers are signed out at once
+            sign_ins.revoke_users(select(User.id).where(User.merchant_id == merchant.id), now)
         merchant.updated_at = merchant.reviewed_at = now
     return merchant
 
@@ -261,7 +278,7 @@ def _username_taken() -> Conflict:
 def add_cashier(merchant_id: str, data: StaffIn, actor: User, now: dt.datetime) -> User:
     """A new cashier account of the shop (a cashier belongs to exactly one shop)."""
     visible_merchant(actor, merchant_id)
-    password_hash = generate_password_hash(data.password)  # slow on purpose: before the write lock
+    password_hash = hash_password(data.password)  # slow on purpose: before the write lock
     cashier = User(id=new_id(), role=Role.cashier, username=data.username, password_hash=password_hash,
                    merchant_id=merchant_id, is_active=True, created_at=now, updated_at=now)
     with audited("merchant.add_cashier", "merchant", merchant_id, actor.id, now) as detail:
@@ -280,8 +297,27 @@ def add_cashier(merchant_id: str, data: StaffIn, actor: User, now: dt.datetime) 
 
 def set_cashier_active(merchant_id: str, user_id: str, active: bool, actor: User, now: dt.datetime) -> User:
     """Enable or disable one of the shop's cashiers; a disabled one can neither sign in nor use a token."""
-    visible_merchant(actor, merchant_id)
     action = "merchant.enable_cashier" if active else "merchant.disable_cashier"
+    with _changing_cashier(action, merchant_id, user_id, actor, now) as cashier:
+        cashier.is_active = active
+        if not active:
+            sign_ins.revoke_users([cashier.id], now)  # signed out everywhere, at once
+    return cashier
+
+
+def set_cashier_refunds(merchant_id: str, user_id: str, allowed: bool, actor: User, now: dt.datetime) -> User:
+    """Let one of the shop's cashiers refund, or no longer: refunds are the owner's unless granted,
+    since a refund hands money back across the counter."""
+    action = "merchant.allow_refunds" if allowed else "merchant.deny_refunds"
+    with _changing_cashier(action, merchant_id, user_id, actor, now) as cashier:
+        cashier.refunds_allowed = allowed
+    return cashier
+
+
+@contextlib.contextmanager
+def _changing_cashier(action: str, merchant_id: str, user_id: str, actor: User, now: dt.datetime):
+    """One of the shop's cashiers, locked, to change in an audited transaction."""
+    visible_merchant(actor, merchant_id)
     with audited(action, "merchant", merchant_id, actor.id, now) as detail:
         merchant = _locked_merchant(merchant_id, shared=True)
         _refuse_if_suspended(actor, merchant)
@@ -290,10 +326,9 @@ def set_cashier_active(merchant_id: str, user_id: str, active: bool, actor: User
             .with_for_update())).first()
         if cashier is None:
             raise NotFound(_("This shop has no such cashier."))
-        cashier.is_active = active
+        yield cashier
         cashier.updated_at = now
         detail.update({"user_id": cashier.id, "username": cashier.username})
-    return cashier
 
 
 # Enrolments -----------------------------------------------------------------------------------------
@@ -467,7 +502,7 @@ ACTION_LABELS = {
     "merchant.suspend": _l("Merchant suspended"), "merchant.reinstate": _l("Merchant reinstated"),
     "merchant.add_cashier": _l("Cashier added"), "merchant.disable_cashier": _l("Cashier disabled"),
     "merchant.enable_cashier": _l("Cashier enabled"), "enrolment.approve": _l("Application approved"),
-    "enrolment.reject": _l("Application rejected"),
+    "enrolment.reject": _l("Application rejected"), "merchant.phone_revealed": _l("Contact phone shown in full"),
 }
 
 

@@ -52,7 +52,16 @@ def get_merchant(merchant_id: str):
 @roles_required(Role.admin)
 def decide_merchant(merchant_id: str, decision: str):
     merchant = service.MERCHANT_DECISIONS[decision](merchant_id, _reason(), api_user(), now())
-    return jsonify(merchant_out(merchant, full_phone=True))
+    return jsonify(_merchant_view(merchant, api_user()))
+
+
+@api.post("/merchants/<merchant_id>/contact-phone")
+@roles_required(Role.admin)
+def reveal_contact_phone(merchant_id: str):
+    """The shop's whole contact phone, which every other answer to the bureau masks; the reveal is audited."""
+    response = jsonify({"phone": service.reveal_contact_phone(merchant_id, api_user(), now())})
+    response.headers["Cache-Control"] = "no-store"
+    return response
 
 
 @api.get("/merchants/<merchant_id>/staff")
@@ -72,6 +81,13 @@ def add_cashier(merchant_id: str):
 @roles_required(Role.merchant_owner, Role.admin)
 def change_cashier(merchant_id: str, user_id: str, change: str):
     cashier = service.set_cashier_active(merchant_id, user_id, change == "enable", api_user(), now())
+    return jsonify(staff_out(cashier))
+
+
+@api.post("/merchants/<merchant_id>/staff/<user_id>/<any('allow-refunds', 'deny-refunds'):change>")
+@roles_required(Role.merchant_owner, Role.admin)
+def change_cashier_refunds(merchant_id: str, user_id: str, change: str):
+    cashier = service.set_cashier_refunds(merchant_id, user_id, change == "allow-refunds", api_user(), now())
     return jsonify(staff_out(cashier))
 
 

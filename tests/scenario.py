@@ -41,11 +41,14 @@ def publish(admin: User, clock, **changes) -> Campaign:
 
 
 def enrol(campaign: Campaign, clock, **merchant) -> tuple:
+    """An approved shop enrolled in ``campaign``, and its cashier, whom the owner allowed to refund."""
     shop, owner = make_merchant(MerchantStatus.approved, **merchant)
     db.session.add(Enrolment(campaign_id=campaign.id, merchant_id=shop.id, status=EnrolmentStatus.approved,
                              created_at=clock.now()))
+    cashier = make_account(Role.cashier, shop)
+    cashier.refunds_allowed = True
     db.session.commit()
-    return shop, make_account(Role.cashier, shop)
+    return shop, cashier
 
 
 class World:

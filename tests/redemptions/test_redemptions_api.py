@@ -267,11 +267,11 @@ def test_every_attempt_is_recorded_and_counted_by_code(client, shop):
 
 def test_a_full_refund_puts_a_valid_voucher_back(client, shop):
     redemption = redeem(client, shop["cashier"], qr(client, shop)).get_json()
-    response = refund(client, shop["cashier"], redemption)
+    response = refund(client, shop["owner"], redemption)
     assert response.status_code == 200 and response.get_json()["voucher_status"] == "claimed"
     campaign = shop["campaign"]["id"]
     assert moved(campaign, Account.reserved, Account.payable) == moved(campaign, Account.payable, Account.reserved)
-    again = refund(client, shop["cashier"], redemption)
+    again = refund(client, shop["owner"], redemption)
     assert (again.status_code, code(again)) == (409, "conflict")
     assert redeem(client, shop["cashier"], qr(client, shop)).status_code == 201  # usable again
 
@@ -279,7 +279,7 @@ def test_a_full_refund_puts_a_valid_voucher_back(client, shop):
 def test_a_refund_after_expiry_returns_the_value_to_the_campaign(client, shop, clock):
     redemption = redeem(client, shop["cashier"], qr(client, shop)).get_json()
     clock.advance(days=7)  # the voucher (valid seven days) has just expired; the refund window still holds
-    response = refund(client, shop["cashier"], redemption)
+    response = refund(client, shop["owner"], redemption)
     assert response.get_json()["voucher_status"] == "expired"
     assert moved(shop["campaign"]["id"], Account.reserved, Account.available) == 3_000
 
@@ -287,21 +287,65 @@ def test_a_refund_after_expiry_returns_the_value_to_the_campaign(client, shop, c
 def test_refunds_end_after_seven_days(client, shop, clock):
     redemption = redeem(client, shop["cashier"], qr(client, shop)).get_json()
     clock.advance(days=7, seconds=1)
-    response = refund(client, shop["cashier"], redemption)
+    response = refund(client, shop["owner"], redemption)
     assert code(response) == "conflict"
 
 
 def test_partial_refunds_are_not_supported(client, shop):
     redemption = redeem(client, shop["cashier"], qr(client, shop)).get_json()
-    response = refund(client, shop["cashier"], redemption, {"amount_cents": 100})
+    response = refund(client, shop["owner"], redemption, {"amount_cents": 100})
     assert code(response) == "validation_error" and "部分退款" in response.get_json()["detail"]
 
 
 def test_another_shop_cannot_refund(client, shop):
     redemption = redeem(client, shop["cashier"], qr(client, shop)).get_json()
-    other, _ = make_merchant(MerchantStatus.approved)
-    response = refund(client, make_account(Role.cashier, other), redemption)
+    _other, other_owner = make_merchant(MerchantStatus.approved)
+    response = refund(client, other_owner, redemption)
     assert code(response) == "not_found"
+
+
+def test_a_cashier_refunds_only_when_the_owner_allows_it(client, shop):
+    redemption = redeem(client, shop["cashier"], qr(client, shop)).get_json()
+    refused = refund(client, shop["cashier"], redemption)
+    assert (refused.status_code, code(refused)) == (403, "forbidden") and "店主" in refused.get_json()["detail"]
+    path = f"/api/v1/merchants/{shop['merchant'].id}/staff/{shop['cashier'].id}"
+    granted = client.post(f"{path}/allow-refunds", headers=as_(shop["owner"]))
+    assert granted.status_code == 200 and granted.get_json()["refunds_allowed"] is True
+    assert refund(client, shop["cashier"], redemption).status_code == 200
+    taken_back = client.post(f"{path}/deny-refunds", headers=as_(shop["owner"]))
+    assert taken_back.get_json()["refunds_allowed"] is False
+    again = redeem(client, shop["cashier"], qr(client, shop)).get_json()
+    assert code(refund(client, shop["cashier"], again)) == "forbidden"
+
+
+def test_another_shops_owner_cannot_grant_refunds(client, shop):
+    _other, other_owner = make_merchant(MerchantStatus.approved)
+    response = client.post(f"/api/v1/merchants/{shop['merchant'].id}/staff/{shop['cashier'].id}/allow-refunds",
+                           headers=as_(other_owner))
+    assert response.status_code in (403, 404)
+    assert not db.session.get(type(shop["cashier"]), shop["cashier"].id).refunds_allowed
+
+
+def test_a_refund_after_the_day_was_settled_is_deducted_on_the_next_statement(client, shop, clock):
+    from voucher_app.settlement.models import SettlementStatement
+    from voucher_app.settlement.reconciliation import check_ledger
+    from voucher_app.settlement.service import settle
+
+    redemption = redeem(client, shop["cashier"], qr(client, shop)).get_json()
+    clock.advance(days=1)
+    settle(clock.now())
+    first = db.session.scalars(select(SettlementStatement)).one()
+    closed = (first.day, first.redemptions, first.redeemed_cents, first.refunds, first.net_cents)
+    assert closed[1:] == (1, 3_000, 0, 3_000)
+    assert refund(client, shop["owner"], redemption).status_code == 200
+    clock.advance(days=1)
+    settle(clock.now())
+    db.session.expire_all()
+    statements = db.session.scalars(select(SettlementStatement).order_by(SettlementStatement.day)).all()
+    assert (statements[0].day, statements[0].redemptions, statements[0].redeemed_cents, statements[0].refunds,
+            statements[0].net_cents) == closed  # the closed statement is not rewritten
+    assert (statements[-1].refunds, statements[-1].refunded_cents, statements[-1].net_cents) == (1, 3_000, -3_000)
+    assert check_ledger()[1] == []
 
 
 def test_todays_redemptions_of_the_shop(client, shop):

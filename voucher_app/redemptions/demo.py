@@ -166,8 +166,13 @@ class _Story:
             self._refused(token, bill, cashier, moment + dt.timedelta(seconds=20))
         returned_at = moment + dt.timedelta(hours=self.rng.uniform(2, 30))
         if self.rng.random() < 0.03 and returned_at < now:
-            refund(sale["id"], None, cashier, returned_at)
+            refund(sale["id"], None, self._owner(merchant), returned_at)  # refunds are the owner's
             self.refunds += 1
+
+    @staticmethod
+    def _owner(merchant: Merchant) -> User:
+        return db.session.scalars(select(User).where(User.merchant_id == merchant.id,
+                                                     User.role == Role.merchant_owner)).first()
 
     @staticmethod
     def _refused(token: str, bill: int, cashier: User, moment: dt.datetime) -> None:

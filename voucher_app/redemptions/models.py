@@ -35,6 +35,9 @@ class Redemption(db.Model):
     refunded_by: Mapped[str | None] = mapped_column(ForeignKey("users.id"))
 
 
+_WRONG_CODE = "outcome = 'invalid_token' AND via = 'typed'"
+
+
 class RedemptionAttempt(db.Model):
     """One scan at a till and how it ended: ``ok`` or the refusal's code.
 
@@ -44,7 +47,13 @@ class RedemptionAttempt(db.Model):
 
     __tablename__ = "redemption_attempts"
     __table_args__ = (Index("ix_redemption_attempts_refusals", "campaign_id", "outcome",
-                            postgresql_where=text("outcome <> 'ok'"), sqlite_where=text("outcome <> 'ok'")),)
+                            postgresql_where=text("outcome <> 'ok'"), sqlite_where=text("outcome <> 'ok'")),
+                      # Wrong typed codes per voucher in the last minutes: the typed-entry lockout.
+                      Index("ix_redemption_attempts_wrong_codes", "voucher_id", "at",
+                            postgresql_where=text(_WRONG_CODE), sqlite_where=text(_WRONG_CODE)),
+                      # … and per cashier in the last hour.
+                      Index("ix_redemption_attempts_wrong_codes_by_cashier", "cashier_id", "at",
+                            postgresql_where=text(_WRONG_CODE), sqlite_where=text(_WRONG_CODE)))
 
     id: Mapped[str] = mapped_column(String(26), primary_key=True, default=new_id)
     at: Mapped[dt.datetime] = mapped_column(UTCDateTime)
@@ -54,4 +63,6 @@ class RedemptionAttempt(db.Model):
     campaign_id: Mapped[str | None] = mapped_column(String(26))
     bill_cents: Mapped[int | None] = mapped_column(BigInteger)
     outcome: Mapped[str] = mapped_column(String(32))
+    via: Mapped[str] = mapped_column(String(8), server_default="qr")  # how the voucher was named: "qr", "typed"
+    action: Mapped[str] = mapped_column(String(8), server_default="redeem")  # "redeem", or "check" (a look)
     redemption_id: Mapped[str | None] = mapped_column(String(26))

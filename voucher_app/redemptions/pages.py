@@ -36,7 +36,8 @@ def _till(result: dict | None = None, status: int = 200):
                            totals={"count": len(in_force), "bill": sum(r.bill_cents for r in in_force),
                                    "discount": sum(r.discount_cents for r in in_force),
                                    "payable": sum(r.payable_cents for r in in_force)},
-                           refundable_after=at - dt.timedelta(days=service.REFUND_DAYS)), status
+                           refundable_after=at - dt.timedelta(days=service.REFUND_DAYS),
+                           may_refund=service.may_refund(actor)), status
 
 
 @pages.get("/till")

@@ -8,7 +8,8 @@ without a lock (a cheap, clear refusal for the common mistakes), then, in one wr
 * locks the voucher's row (``SELECT … FOR UPDATE`` on PostgreSQL; on SQLite the transaction began
   ``IMMEDIATE``, so writers run one at a time) and re-reads its state;
 * only if it is still ``claimed``: inserts the redemption, marks the voucher ``redeemed`` and moves
-  its discount from ``reserved`` to ``payable`` in the ledger.
+  its discount — never more than the bill — from ``reserved`` to ``payable`` in the ledger, and the
+  part of the face value the bill left unused back to ``available``.
 
 The second cashier's transaction waits for the first's lock, then reads ``redeemed`` and is refused
 with ``already_redeemed``. Behind the lock stands a partial unique index: at most one redemption in
@@ -22,7 +23,6 @@ from __future__ import annotations
 
 import dataclasses
 import datetime as dt
-import re
 
 from flask import current_app
 from flask_babel import gettext as _
@@ -55,7 +55,9 @@ from voucher_app.core.extensions import db
 from voucher_app.core.hotpath import Prepared, hot, insert_row
 from voucher_app.core.idempotency import IdempotencyRecord, fingerprint, first_answer, replay
 from voucher_app.core.money import yuan_text
+from voucher_app.core.roles import Role
 from voucher_app.ledger.models import Account, LedgerEntry
+from voucher_app.redemptions import typed
 from voucher_app.redemptions.hours import within
 from voucher_app.redemptions.models import Redemption, RedemptionAttempt
 from voucher_app.vouchers import tokens
@@ -63,7 +65,8 @@ from voucher_app.vouchers.claiming import CampaignFacts, memo
 from voucher_app.vouchers.models import Voucher, VoucherStatus
 
 REFUND_DAYS = 7
-_TYPED = re.compile(r"^([0-9A-Z]{10})(\d{4})$")
+QR = "qr"
+REDEEM, CHECK = "redeem", "check"  # what a till attempt asked: to redeem, or to look (``/till/check``)
 
 
 def redemption_out(redemption: Redemption) -> dict:
@@ -80,7 +83,6 @@ _v = Voucher.__table__
 _VOUCHER_COLUMNS = (_v.c.id, _v.c.campaign_id, _v.c.status, _v.c.expires_at, _v.c.threshold_cents,
                     _v.c.discount_cents)
 _m, _e, _answers = Merchant.__table__, Enrolment.__table__, IdempotencyRecord.__table__
-_VOUCHERS_BY_CODE = Prepared(select(_v.c.id).where(_v.c.short_code == bindparam("p_code")))
 _MERCHANT = Prepared(select(_m.c.id, _m.c.status).where(_m.c.id == bindparam("p_id")))
 # Everything a scan is judged on, read at once: the shop and its status, the voucher, its campaign's
 # status (which can change; the campaign's fixed facts come from the claim path's snapshot), whether
@@ -107,8 +109,11 @@ _INSERT_REDEMPTION = insert_row(Redemption.__table__, ["id", "voucher_id", "camp
                                                        "bill_cents", "discount_cents", "payable_cents", "redeemed_at"])
 _INSERT_ENTRY = insert_row(LedgerEntry.__table__, ["id", "campaign_id", "voucher_id", "amount_cents", "at"],
                            from_account=Account.reserved.value, to_account=Account.payable.value, kind="redeem")
+_INSERT_UNUSED = insert_row(LedgerEntry.__table__, ["id", "campaign_id", "voucher_id", "amount_cents", "at"],
+                            from_account=Account.reserved.value, to_account=Account.available.value, kind="unused")
 _INSERT_ATTEMPT = insert_row(RedemptionAttempt.__table__, ["id", "at", "merchant_id", "cashier_id", "voucher_id",
-                                                           "campaign_id", "bill_cents", "outcome", "redemption_id"])
+                                                           "campaign_id", "bill_cents", "outcome", "redemption_id",
+                                                           "via", "action"])
 _INSERT_ANSWER = insert_row(IdempotencyRecord.__table__, ["user_id", "key", "request_hash", "body", "created_at"],
                             status=201)
 
@@ -140,7 +145,9 @@ WITH prior AS (
       AND EXISTS (SELECT 1 FROM merchants m WHERE m.id = :merchant_id AND m.status = 'approved')
       AND EXISTS (SELECT 1 FROM enrolments e WHERE e.campaign_id = target.campaign_id
                   AND e.merchant_id = :merchant_id AND e.status = 'approved')
-    RETURNING v.id, v.campaign_id, target.discount_cents, GREATEST(:bill_cents - target.discount_cents, 0) AS payable
+    RETURNING v.id, v.campaign_id, LEAST(target.discount_cents, :bill_cents) AS discount_cents,
+              target.discount_cents - LEAST(target.discount_cents, :bill_cents) AS unused,
+              :bill_cents - LEAST(target.discount_cents, :bill_cents) AS payable
 ), redemption AS (
     INSERT INTO redemptions (id, voucher_id, campaign_id, merchant_id, cashier_id, bill_cents, discount_cents,
                              payable_cents, redeemed_at)
@@ -149,10 +156,13 @@ WITH prior AS (
 ), entry AS (
     INSERT INTO ledger_entries (id, campaign_id, voucher_id, from_account, to_account, amount_cents, kind, at)
     SELECT :entry_id, campaign_id, id, 'reserved', 'payable', discount_cents, 'redeem', :now FROM spent
+    UNION ALL
+    SELECT :unused_entry_id, campaign_id, id, 'reserved', 'available', unused, 'unused', :now FROM spent
+    WHERE unused > 0
 ), attempt AS (
     INSERT INTO redemption_attempts (id, at, merchant_id, cashier_id, voucher_id, campaign_id, bill_cents, outcome,
-                                     redemption_id)
-    SELECT :attempt_id, :now, :merchant_id, :cashier_id, id, campaign_id, :bill_cents, 'ok', :redemption_id
+                                     redemption_id, via)
+    SELECT :attempt_id, :now, :merchant_id, :cashier_id, id, campaign_id, :bill_cents, 'ok', :redemption_id, :via
     FROM spent
 ), answer AS (
     INSERT INTO idempotency_records (user_id, key, request_hash, status, body, created_at)
@@ -182,17 +192,17 @@ def _inside_hours(campaign: CampaignFacts, now: dt.datetime) -> bool:
 
 
 def _spend_at_once(voucher_id: str, amount: int, actor: User, now: dt.datetime, key: str | None,
-                   request_hash: str, campaign_ids: list[str], redemption_id: str):
+                   request_hash: str, campaign_ids: list[str], redemption_id: str, via: str):
     """PostgreSQL: run ``_REDEEM_ALL``; its row (``IntegrityError`` if a parallel request committed
     the same key or voucher first)."""
     return hot().write(_REDEEM_ALL, now=now, voucher_id=voucher_id, campaign_ids=campaign_ids, bill_cents=amount,
                        merchant_id=actor.merchant_id, cashier_id=actor.id, key=key, redemption_id=redemption_id,
-                       entry_id=new_id(), attempt_id=new_id(), request_hash=request_hash,
-                       redeemed_at_iso=iso(now))
+                       entry_id=new_id(), unused_entry_id=new_id(), attempt_id=new_id(), request_hash=request_hash,
+                       redeemed_at_iso=iso(now), via=via)
 
 
 def _redeem_at_once(voucher_id: str, bill, actor: User, now: dt.datetime, key: str | None,
-                    request_hash: str) -> tuple[dict, int] | None:
+                    request_hash: str, via: str) -> tuple[dict, int] | None:
     """PostgreSQL's short way: the answer — a first answer under the key, or the sale — or None when
     nothing was written and the long way must say why."""
     amount = _valid_bill(bill)
@@ -201,7 +211,7 @@ def _redeem_at_once(voucher_id: str, bill, actor: User, now: dt.datetime, key: s
         return None
     redemption_id = new_id()
     try:
-        row = _spend_at_once(voucher_id, amount, actor, now, key, request_hash, campaign_ids, redemption_id)
+        row = _spend_at_once(voucher_id, amount, actor, now, key, request_hash, campaign_ids, redemption_id, via)
     except IntegrityError:
         return None  # the same key or voucher, committed by a parallel request first: the long way tells
     stored = first_answer(request_hash, row.request_hash, row.answer_status, row.answer)
@@ -214,23 +224,30 @@ def _redeem_at_once(voucher_id: str, bill, actor: User, now: dt.datetime, key: s
 
 def _sale(redemption_id: str, voucher_id: str, merchant_id: str, campaign_id: str, bill: int, discount: int,
           now: dt.datetime) -> dict:
-    """The answer to a redemption (the discount from the voucher, never from the client)."""
+    """The answer to a redemption: ``discount`` is what the subsidy pays (from the voucher, never from
+    the client, and never more than the bill — see ``subsidy``)."""
     return {"id": redemption_id, "voucher_id": voucher_id, "merchant_id": merchant_id, "campaign_id": campaign_id,
-            "bill_cents": bill, "discount_cents": discount, "payable_cents": max(bill - discount, 0),
+            "bill_cents": bill, "discount_cents": discount, "payable_cents": bill - discount,
             "redeemed_at": iso(now), "refunded_at": None}
 
 
-def _voucher_id_named_by(text: str, now: dt.datetime) -> str:
-    """The id of the voucher a scanned token or a typed code names; ``invalid_token``/``token_expired`` if none."""
-    raw = (text or "").strip("\r\n\t") if isinstance(text, str) else ""
-    typed = _TYPED.match(re.sub(r"[\s\-]", "", raw).upper())
-    if typed:
-        code, digits = typed.groups()
-        for voucher in hot().all(_VOUCHERS_BY_CODE, p_code=code.lower()):
-            if tokens.typed_code_matches(voucher.id, digits, now):
-                return voucher.id
-        raise InvalidToken(_("This code is wrong or out of date. Ask the customer for the code on screen now."))
-    return tokens.verify(raw, now)
+def subsidy(face_cents: int, bill_cents: int) -> int:
+    """What a voucher worth ``face_cents`` pays towards ``bill_cents``: never more than the bill, so a
+    shop cannot ring up a 1-fen sale and be paid the whole face value. The rest goes back to the
+    campaign (a ``reserved → available`` entry of kind ``unused``)."""
+    return min(face_cents, bill_cents)
+
+
+def _voucher_named(text, actor: User, now: dt.datetime, action: str, bill=None) -> tuple[str, str]:
+    """The id of the voucher a scanned token or a typed code names, and how it was named ("qr" or
+    "typed"); ``invalid_token``/``token_expired`` if none. A typed code's refusal is recorded by
+    ``typed`` itself (its limits count the record); a QR's is the caller's to record."""
+    code = typed.parse(text)
+    if code is not None:
+        _merchant_of(actor)
+        return typed.voucher_named(code, actor, now, action, bill), typed.TYPED
+    raw = text.strip("\r\n\t") if isinstance(text, str) else ""
+    return tokens.verify(raw, now), QR
 
 
 def _scan(voucher_id: str, actor: User, key: str | None):
@@ -297,8 +314,20 @@ def _check_voucher(scan, now: dt.datetime) -> CampaignFacts:
 def describe(token: str, actor: User, now: dt.datetime) -> dict:
     """What the till shows after a scan, before the bill is typed: the voucher's rule if this shop
     may take it now, or the refusal. Changes nothing; the redemption checks everything again."""
-    voucher = _named_voucher(_scan(_voucher_id_named_by(token, now), actor, None))
-    campaign = _check_voucher(voucher, now)
+    try:
+        voucher_id, via = _voucher_named(token, actor, now, CHECK)
+    except DomainError as refusal:
+        if typed.parse(token) is None:  # a typed code's refusal is recorded already
+            _merchant_of(actor)
+            _record_refusal(actor, now, refusal.code, None, None, QR, CHECK)
+        raise
+    voucher = None
+    try:
+        voucher = _named_voucher(_scan(voucher_id, actor, None))
+        campaign = _check_voucher(voucher, now)
+    except DomainError as refusal:
+        _record_refusal(actor, now, refusal.code, voucher, None, via, CHECK)
+        raise
     return {"voucher_id": voucher.id, "campaign": campaign.name, "threshold_cents": voucher.threshold_cents,
             "discount_cents": voucher.discount_cents}
 
@@ -311,18 +340,21 @@ def _hours_text(campaign) -> str:
     return _("on the campaign's days only")
 
 
-def _attempt(actor: User, now: dt.datetime, outcome: str, voucher, bill, redemption_id: str | None = None) -> dict:
+def _attempt(actor: User, now: dt.datetime, outcome: str, voucher, bill, via: str, action: str = REDEEM,
+             redemption_id: str | None = None) -> dict:
     """The ``_INSERT_ATTEMPT`` values of one scan (a bill that is not a storable whole number is kept as none)."""
     return dict(id=new_id(), at=now, merchant_id=actor.merchant_id, cashier_id=actor.id,
                 voucher_id=voucher.id if voucher else None, campaign_id=voucher.campaign_id if voucher else None,
                 bill_cents=bill if isinstance(bill, int) and not isinstance(bill, bool) and abs(bill) < 10**15
-                else None, outcome=outcome, redemption_id=redemption_id)
+                else None, outcome=outcome, redemption_id=redemption_id, via=via, action=action)
 
 
-def _record_refusal(actor: User, now: dt.datetime, outcome: str, voucher, bill) -> None:
+def _record_refusal(actor: User, now: dt.datetime, outcome: str, voucher, bill, via: str,
+                    action: str = REDEEM) -> None:
+    """Every refused scan or look is kept, with cashier, shop and reason (the bureau reviews them)."""
     end_read_transaction()
     with hot().transaction() as tx:
-        tx.run(_INSERT_ATTEMPT, **_attempt(actor, now, outcome, voucher, bill))
+        tx.run(_INSERT_ATTEMPT, **_attempt(actor, now, outcome, voucher, bill, via, action))
 
 
 def _merchant_of(actor: User):
@@ -340,17 +372,22 @@ def _not_at_a_shop() -> Forbidden:
 def redeem(token: str, bill, actor: User, now: dt.datetime, key: str | None = None) -> tuple[dict, int]:
     """Redeem the voucher ``token`` names against ``bill`` (fen) at the actor's shop."""
     request_hash = fingerprint("redeem", {"token": token, "bill_cents": bill})
+    if typed.parse(token) is not None:  # a retry must not count as a wrong code once the minute passed
+        stored = replay(actor.id, key, request_hash)
+        if stored is not None:
+            return stored
     try:
-        voucher_id = _voucher_id_named_by(token, now)
+        voucher_id, via = _voucher_named(token, actor, now, REDEEM, bill)
     except DomainError as refusal:
         stored = replay(actor.id, key, request_hash)  # a first answer outlives the token's minute
         if stored is not None:
             return stored
-        _merchant_of(actor)
-        _record_refusal(actor, now, refusal.code, None, bill)
+        if typed.parse(token) is None:  # a typed code's refusal is recorded already
+            _merchant_of(actor)
+            _record_refusal(actor, now, refusal.code, None, bill, QR)
         raise
     if not hot().sqlite:
-        answer = _redeem_at_once(voucher_id, bill, actor, now, key, request_hash)
+        answer = _redeem_at_once(voucher_id, bill, actor, now, key, request_hash, via)
         if answer is not None:
             return answer
     scan = _scan(voucher_id, actor, key)
@@ -361,20 +398,22 @@ def redeem(token: str, bill, actor: User, now: dt.datetime, key: str | None = No
     try:
         voucher = _named_voucher(scan)
         amount = _check(voucher, bill, now)
-        body = _redeem_once(voucher, amount, actor, now, key, request_hash)
+        body = _redeem_once(voucher, amount, actor, now, key, request_hash, via)
     except DomainError as refusal:
-        _record_refusal(actor, now, refusal.code, voucher, bill)
+        _record_refusal(actor, now, refusal.code, voucher, bill, via)
         raise
     return body, 201
 
 
-def _redeem_once(voucher, bill: int, actor: User, now: dt.datetime, key: str | None, request_hash: str) -> dict:
-    body = _sale(new_id(), voucher.id, voucher.merchant_id, voucher.campaign_id, bill, voucher.discount_cents, now)
+def _redeem_once(voucher, bill: int, actor: User, now: dt.datetime, key: str | None, request_hash: str,
+                 via: str) -> dict:
+    body = _sale(new_id(), voucher.id, voucher.merchant_id, voucher.campaign_id, bill,
+                 subsidy(voucher.discount_cents, bill), now)
     try:
         if hot().sqlite:
-            _spend_in_transaction(voucher, bill, actor, now, key, request_hash, body)
+            _spend_in_transaction(voucher, bill, actor, now, key, request_hash, body, via)
         else:
-            body = _spend_in_one_statement(voucher, bill, actor, now, key, request_hash, body)
+            body = _spend_in_one_statement(voucher, bill, actor, now, key, request_hash, body, via)
     except IntegrityError:
         # Another redemption of this voucher, or this key, committed first.
         stored = replay(actor.id, key, request_hash)
@@ -385,7 +424,7 @@ def _redeem_once(voucher, bill: int, actor: User, now: dt.datetime, key: str | N
 
 
 def _spend_in_transaction(voucher, bill: int, actor: User, now: dt.datetime, key: str | None,
-                          request_hash: str, body: dict) -> None:
+                          request_hash: str, body: dict, via: str) -> None:
     """SQLite: the spend and its records in one short write transaction."""
     end_read_transaction()
     with hot().transaction() as tx:
@@ -397,16 +436,19 @@ def _spend_in_transaction(voucher, bill: int, actor: User, now: dt.datetime, key
                payable_cents=body["payable_cents"], redeemed_at=now)
         tx.run(_INSERT_ENTRY, id=new_id(), campaign_id=voucher.campaign_id, voucher_id=voucher.id,
                amount_cents=body["discount_cents"], at=now)
-        tx.run(_INSERT_ATTEMPT, **_attempt(actor, now, "ok", voucher, bill, body["id"]))
+        if (unused := voucher.discount_cents - body["discount_cents"]) > 0:
+            tx.run(_INSERT_UNUSED, id=new_id(), campaign_id=voucher.campaign_id, voucher_id=voucher.id,
+                   amount_cents=unused, at=now)
+        tx.run(_INSERT_ATTEMPT, **_attempt(actor, now, "ok", voucher, bill, via, REDEEM, body["id"]))
         if key is not None:
             tx.run(_INSERT_ANSWER, user_id=actor.id, key=key, request_hash=request_hash, body=body, created_at=now)
 
 
 def _spend_in_one_statement(voucher, bill: int, actor: User, now: dt.datetime, key: str | None,
-                            request_hash: str, body: dict) -> dict:
+                            request_hash: str, body: dict, via: str) -> dict:
     """PostgreSQL's long way, the rules checked: ``_REDEEM_ALL`` for this voucher's campaign; when it
     spends nothing, a first answer stored meanwhile or the voucher's state says why."""
-    row = _spend_at_once(voucher.id, bill, actor, now, key, request_hash, [voucher.campaign_id], body["id"])
+    row = _spend_at_once(voucher.id, bill, actor, now, key, request_hash, [voucher.campaign_id], body["id"], via)
     stored = first_answer(request_hash, row.request_hash, row.answer_status, row.answer)
     if stored is not None:
         return stored[0]
@@ -425,7 +467,11 @@ def _refuse_unspent(state, now: dt.datetime) -> None:
 
 def refund(redemption_id: str, amount_cents, actor: User, now: dt.datetime) -> dict:
     """A full refund by the same shop within seven days: the voucher is usable again if still valid,
-    otherwise it expires and its value returns to the campaign."""
+    otherwise it expires and its value returns to the campaign. The owner refunds, or a cashier the
+    owner allowed to (a refund hands money back across the counter). A refund after the sale's day
+    was settled is counted on the statement of the day it is made, never on the closed one."""
+    if not may_refund(actor):
+        raise Forbidden(_("Only the shop's owner can refund, or a cashier the owner has allowed to."))
     merchant = _merchant_of(actor)
     with write_transaction():
         redemption = db.session.scalars(select(Redemption).where(Redemption.id == redemption_id)
@@ -444,21 +490,33 @@ def refund(redemption_id: str, amount_cents, actor: User, now: dt.datetime) -> d
             raise Conflict(_("Returns are refunded within %(n)d days of the purchase.", n=REFUND_DAYS))
         voucher = db.session.scalars(select(Voucher).where(Voucher.id == redemption.voucher_id)
                                      .with_for_update()).one()
-        campaign = db.session.get(Campaign, voucher.campaign_id)
+        # The campaign's row shared (``FOR KEY SHARE``): a cancel, which locks it to revoke the claimed
+        # vouchers, waits for this refund or runs first; it cannot miss the voucher this makes claimed.
+        campaign = db.session.scalars(select(Campaign).where(Campaign.id == voucher.campaign_id)
+                                      .with_for_update(read=True, key_share=True)).one()
         still_valid = now < voucher.expires_at and effective_status(campaign, now) is CampaignStatus.open
         redemption.refunded_at, redemption.refunded_by = now, actor.id
         voucher.status = VoucherStatus.claimed if still_valid else VoucherStatus.expired
         voucher.redeemed_at = None
         if not still_valid:
             voucher.expired_at = now
-        entries = [(Account.payable, Account.reserved, "refund")]
+        # The subsidy comes back to reserved; a voucher usable again takes back the part its sale left
+        # unused (``subsidy``), one that is not gives the subsidy back to the campaign.
+        unused = voucher.discount_cents - redemption.discount_cents
+        entries = [(Account.payable, Account.reserved, "refund", redemption.discount_cents)]
+        if still_valid and unused > 0:
+            entries.append((Account.available, Account.reserved, "refund", unused))
         if not still_valid:
-            entries.append((Account.reserved, Account.available, "expire"))
-        for source, target, kind in entries:
+            entries.append((Account.reserved, Account.available, "expire", redemption.discount_cents))
+        for source, target, kind, amount in entries:
             db.session.add(LedgerEntry(campaign_id=voucher.campaign_id, voucher_id=voucher.id, from_account=source,
-                                       to_account=target, amount_cents=redemption.discount_cents, kind=kind, at=now))
+                                       to_account=target, amount_cents=amount, kind=kind, at=now))
         body = {**redemption_out(redemption), "voucher_status": voucher.status.value}
     return body
+
+
+def may_refund(actor: User) -> bool:
+    return actor.role is Role.merchant_owner or (actor.role is Role.cashier and bool(actor.refunds_allowed))
 
 
 def shop_redemptions(actor: User, day: dt.date) -> list[Redemption]:

@@ -106,8 +106,10 @@ def _hours(campaign_ids: list[str]) -> list[dict]:
 
 
 def refusals_by_code(campaign_id: str | None = None) -> list[dict]:
-    """Redemption attempts refused, per reason code, most frequent first (counted live)."""
-    query = select(RedemptionAttempt.outcome, func.count()).where(RedemptionAttempt.outcome != "ok")
+    """Redemption attempts refused, per reason code, most frequent first (counted live). A till's
+    look before the bill (``/till/check``) is kept too, but only attempts to redeem are counted here."""
+    query = select(RedemptionAttempt.outcome, func.count()).where(RedemptionAttempt.outcome != "ok",
+                                                                 RedemptionAttempt.action == "redeem")
     if campaign_id:
         query = query.where(RedemptionAttempt.campaign_id == campaign_id)
     rows = db.session.execute(query.group_by(RedemptionAttempt.outcome)).all()

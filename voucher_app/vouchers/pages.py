@@ -14,6 +14,7 @@ from voucher_app.core.errors import DomainError
 from voucher_app.core.http import no_store
 from voucher_app.core.roles import Role
 from voucher_app.redemptions.service import where_used
+from voucher_app.redemptions.typed import wrong_codes
 from voucher_app.vouchers import claiming, qr, service
 from voucher_app.vouchers.limits import claims_per_ip, claims_per_resident_page
 from voucher_app.vouchers.schemas import wallet_out
@@ -40,8 +41,10 @@ def claim_on_page(campaign_id: str):
 @pages.get("/wallet")
 @page_roles_required(Role.resident)
 def wallet():
-    return render_template("vouchers/wallet.html", vouchers=service.wallet(current_user.id, now(), where_used),
-                           saved_cents=service.saved_cents(current_user.id), categories=category_labels(), districts=district_names())
+    vouchers = service.wallet(current_user.id, now(), where_used, wrong_codes)
+    saved = sum(v["used"]["saved_cents"] for v in vouchers if v["used"])  # what the subsidy really paid
+    return render_template("vouchers/wallet.html", vouchers=vouchers, saved_cents=saved,
+                           categories=category_labels(), districts=district_names())
 
 
 @pages.get("/wallet/<voucher_id>")

@@ -40,7 +40,7 @@ def voucher_out(voucher: Voucher, state: VoucherStatus | None = None) -> dict:
 
 
 def wallet_out(voucher: Voucher, campaign: Campaign, state: VoucherStatus, now: dt.datetime,
-               used: dict | None = None) -> dict:
+               used: dict | None = None, wrong_codes: dict | None = None) -> dict:
     """A voucher in the wallet: its rule, state by the clock, expiry, hours, and where it can be used."""
     return {
         **voucher_out(voucher, state),
@@ -53,6 +53,7 @@ def wallet_out(voucher: Voucher, campaign: Campaign, state: VoucherStatus, now: 
         "districts": list(campaign.districts or []),
         "redeemed_at": iso(voucher.redeemed_at),
         "used": used,  # {"merchant", "saved_cents", "at"} once redeemed
+        "wrong_codes": wrong_codes,  # {"count", "last_at"}: wrong typed codes for it in the last 30 days
     }
 
 

@@ -5,7 +5,7 @@ import datetime as dt
 from collections.abc import Callable
 
 from flask_babel import gettext as _
-from sqlalchemy import func, select
+from sqlalchemy import select
 
 from campaigns.models import Campaign
 from voucher_app.core.clock import iso
@@ -54,15 +54,12 @@ def fresh_token(voucher: Voucher, now: dt.datetime) -> dict:
             "code": tokens.typed_code(voucher.id, now), "refresh_in": tokens.TOKEN_TTL_SECONDS - 15}
 
 
-def saved_cents(resident_id: str) -> int:
-    """What the resident has saved: the discounts of their vouchers that were used."""
-    return db.session.scalar(select(func.coalesce(func.sum(Voucher.discount_cents), 0)).where(
-        Voucher.resident_id == resident_id, Voucher.status == VoucherStatus.redeemed))
-
-
-def wallet(resident_id: str, now: dt.datetime, where_used: Callable[[list[str]], dict[str, dict]]) -> list[dict]:
-    """The resident's vouchers as the wallet shows them; ``where_used`` tells where the used ones were
-    used (``redemptions.service.where_used``: redemptions sit above vouchers)."""
+def wallet(resident_id: str, now: dt.datetime, where_used: Callable[[list[str]], dict[str, dict]],
+           wrong_codes: Callable[[list[str], dt.datetime], dict[str, dict]]) -> list[dict]:
+    """The resident's vouchers as the wallet shows them. The till's domain (which sits above this
+    one) tells where the used ones were used (``redemptions.service.where_used``) and which had wrong
+    codes typed for them lately (``redemptions.typed.wrong_codes``)."""
     held = my_vouchers(resident_id)
     used = where_used([v.id for v, _c in held if v.status.value == "redeemed"])
-    return [wallet_out(v, c, state_at(v, now), now, used.get(v.id)) for v, c in held]
+    tried = wrong_codes([v.id for v, _c in held], now)
+    return [wallet_out(v, c, state_at(v, now), now, used.get(v.id), tried.get(v.id)) for v, c in held]

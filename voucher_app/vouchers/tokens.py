@@ -26,6 +26,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 import base45
+import pyotp
 from cryptography.exceptions import InvalidSignature
 from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey, Ed25519PublicKey
@@ -194,18 +195,22 @@ def public_keys() -> list[dict]:
 def typed_code(voucher_id: str, now: dt.datetime) -> str:
     """What a cashier without a camera types: the voucher's last 10 id characters and 4 digits that
     change every minute (so a code read off an old screenshot soon stops working)."""
-    step = int(now.timestamp()) // TYPED_CODE_STEP_SECONDS
     code = voucher_id[-10:].upper()
-    return f"{code[:5]}-{code[5:]}-{_digits(voucher_id, step)}"
+    return f"{code[:5]}-{code[5:]}-{_digits(voucher_id, now)}"
 
 
-def _digits(voucher_id: str, step: int) -> str:
-    key = current_app.config["SECRET_KEY"]
-    digest = hmac.new(str(key).encode(), f"typed:{voucher_id}:{step}".encode(), hashlib.sha256).digest()
-    return f"{int.from_bytes(digest[:4], 'big') % 10_000:04d}"
+def _digits(voucher_id: str, at: dt.datetime) -> str:
+    """RFC 6238 time-based digits (one-minute steps) under a secret of this voucher's own, derived from
+    the app's secret key, so nobody can compute them from the voucher's id. Four digits: pyotp makes
+    six at least, and RFC 4226's truncation to four is the last four of the six (both are the same
+    number modulo a power of ten)."""
+    key = str(current_app.config["SECRET_KEY"]).encode()
+    secret = base64.b32encode(hmac.new(key, f"typed:{voucher_id}".encode(), hashlib.sha256).digest()).decode()
+    return pyotp.TOTP(secret, digits=6, interval=TYPED_CODE_STEP_SECONDS).at(at)[-4:]
 
 
 def typed_code_matches(voucher_id: str, digits: str, now: dt.datetime) -> bool:
-    """True for this minute's digits or the last minute's (the cashier may type slowly)."""
-    step = int(now.timestamp()) // TYPED_CODE_STEP_SECONDS
-    return any(hmac.compare_digest(_digits(voucher_id, s), digits) for s in (step, step - 1))
+    """True for this minute's digits or the last minute's (the cashier may type slowly). Only four
+    digits: the till limits wrong tries per voucher and per cashier (``redemptions/typed.py``)."""
+    earlier = now - dt.timedelta(seconds=TYPED_CODE_STEP_SECONDS)
+    return any(hmac.compare_digest(_digits(voucher_id, moment), digits) for moment in (now, earlier))

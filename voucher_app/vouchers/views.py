@@ -10,6 +10,7 @@ from voucher_app.core.idempotency import request_key
 from voucher_app.core.roles import Role
 from voucher_app.core.validation import json_body
 from voucher_app.redemptions.service import where_used
+from voucher_app.redemptions.typed import wrong_codes
 from voucher_app.vouchers import claiming, qr, service, tokens
 from voucher_app.vouchers.limits import claims_per_ip, claims_per_resident
 from voucher_app.vouchers.schemas import ClaimIn
@@ -30,7 +31,7 @@ def claim(campaign_id: str):
 @api.get("/me/vouchers")
 @roles_required(Role.resident)
 def my_vouchers():
-    return listing(service.wallet(api_user().id, now(), where_used))
+    return listing(service.wallet(api_user().id, now(), where_used, wrong_codes))
 
 
 @api.get("/me/vouchers/<voucher_id>/token")
