@@ -51,20 +51,59 @@ class Config:
     SCHEDULE_TALLY_MINUTES = 5
     SCHEDULE_SETTLE_AT = "02:00"
     SCHEDULER_MISFIRE_GRACE_SECONDS = 300
+    # Settlement reads a day only this long after it ended: a sale's time is taken before its
+    # transaction commits, so the margin must outlast any write transaction (keep SCHEDULE_SETTLE_AT
+    # later than it). Each run also reads this many settled days again for sales or refunds that
+    # committed later still, and adds them to their day's statement (settlement/service.py).
+    SETTLEMENT_HORIZON_SECONDS = 600
+    SETTLEMENT_RECHECK_DAYS = 7
     REDEMPTION_MAX_BILL_CENTS = 100_000_000  # one million yuan: a larger bill is a typing mistake
+    # Typed codes at the till (redemptions/typed.py): five wrong codes for one voucher in fifteen minutes
+    # lock its typed entry (its QR still works); twenty wrong codes in an hour stop one cashier typing.
+    TYPED_CODE_LOCK_AFTER = 5
+    TYPED_CODE_LOCK_MINUTES = 15
+    TYPED_CODE_WRONG_PER_CASHIER = 20
 
-    # Bearer tokens of the API.
-    RESIDENT_TOKEN_TTL_SECONDS = 30 * 24 * 3600
+    # Sign-ins (bearer tokens and web sessions), each revocable (accounts/sign_ins.py). Residents stay
+    # signed in two weeks on their phone; staff for a working day, and a till left alone for half an
+    # hour signs out. Wrong staff passwords: ten in a row lock the username for fifteen minutes.
+    RESIDENT_TOKEN_TTL_SECONDS = 14 * 24 * 3600
     STAFF_TOKEN_TTL_SECONDS = 12 * 3600
-    API_USER_CACHE_SECONDS = 5  # a token's user is reloaded at most this often per worker
+    STAFF_IDLE_SECONDS = 30 * 60
+    SIGN_IN_TOUCH_SECONDS = 60  # how stale a staff sign-in's "last seen" may get before it is written
+    REMEMBER_COOKIE_DURATION = RESIDENT_TOKEN_TTL_SECONDS
+    SIGN_IN_LOCK_AFTER = 10
+    SIGN_IN_LOCK_MINUTES = 15
+    TOTP_REQUIRED_FOR_ADMINS = False  # on in production: administrators sign in with an authenticator code
+
+    # Retention (README, "Retention"): rows purged daily at SCHEDULE_PURGE_AT (city time), each kept for
+    # a while after the last moment it could change an answer. The audit trail, the ledger and accepted
+    # redemptions are never purged.
+    SCHEDULE_PURGE_AT = "03:30"  # the quietest hour: after settlement, before the shops open
+    RETENTION_OTP_CODES_DAYS = 1  # after expiry (5 minutes after sending): support can see a code went out
+    RETENTION_SMS_OUTBOX_DAYS = 7  # the development outbox: a week of messages to read back
+    RETENTION_SIGN_INS_DAYS = 30  # after expiry or revocation: when a token stopped working, for support
+    RETENTION_SIGN_IN_FAILURES_HOURS = 24  # since the last wrong password, once no lock is running
+    # A key's first answer is promised for 24 hours (clients retry within minutes); records are kept
+    # twice that, and the purge refuses a retention shorter than the promise.
+    IDEMPOTENCY_KEYS_HONOURED_HOURS = 24
+    RETENTION_IDEMPOTENCY_RECORDS_DAYS = 2
+    RETENTION_REFUSED_ATTEMPTS_DAYS = 180  # the bureau's fraud review: longer than a campaign and its review
 
     # Ed25519 keys that sign voucher QR tokens; None = the "keys" folder in the instance folder.
     SIGNING_KEYS_DIR: str | None = None
 
-    # Flask-Limiter; use a shared store (redis://…) when more than one worker serves.
+    # Flask-Limiter. Its counters live in RATELIMIT_STORAGE_URI; "memory://" is one set per process, so
+    # production refuses it (gunicorn runs several workers) unless RATELIMIT_ALLOW_MEMORY says a single
+    # worker serves. The documented store is Redis: redis://host:6379/0.
     RATELIMIT_ENABLED = True
     RATELIMIT_STORAGE_URI = "memory://"
+    RATELIMIT_ALLOW_MEMORY = False
     RATELIMIT_HEADERS_ENABLED = True
+
+    # How many reverse proxies in front of the app set X-Forwarded-For/Proto/Host (0: none, and those
+    # headers are ignored, since a client can send them). Per-address limits count the client's address.
+    PROXY_TRUSTED_HOPS = 0
 
     WTF_CSRF_TIME_LIMIT = None
     SESSION_COOKIE_HTTPONLY = True
@@ -86,8 +125,9 @@ class TestingConfig(Config):
     OTP_LIMIT_PER_PHONE = "1000/minute"
     OTP_LIMIT_PER_IP = "100000/hour"
     TOKEN_LIMIT_PER_IP = "100000/hour"
-    API_USER_CACHE_SECONDS = 0  # tests disable accounts and expect it at once
     REGISTRATION_LIMIT_PER_IP = "100000/hour"
+    # Tests move the clock by hours within one staff sign-in; the idle limit has its own tests.
+    STAFF_IDLE_SECONDS = 7 * 24 * 3600
     CLAIM_LIMIT_PER_RESIDENT = "100000/hour"
     CLAIM_LIMIT_PER_IP = "100000/hour"
 
@@ -95,6 +135,7 @@ class TestingConfig(Config):
 class ProductionConfig(Config):
     ENV_NAME = "production"
     SMS_SENDER = "http"
+    TOTP_REQUIRED_FOR_ADMINS = True
     SESSION_COOKIE_SECURE = True
     REMEMBER_COOKIE_SECURE = True
 

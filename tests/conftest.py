@@ -19,6 +19,8 @@ from pathlib import Path
 import pytest
 from sqlalchemy import text
 
+from tests.append_only import rewritable
+from tests.log_scan import LogScan
 from voucher_app.app import create_app
 from voucher_app.core.clock import MovableClock
 from voucher_app.core.extensions import db
@@ -27,6 +29,31 @@ from voucher_app.vouchers.claiming import memo
 
 ROOT = Path(__file__).resolve().parent.parent
 CHROMIUM = os.environ.get("CHROMIUM_PATH", "/usr/bin/chromium")
+LOG_SCAN = LogScan()
+
+
+# No personal data in any log of the run ---------------------------------------------------------------
+
+def pytest_sessionstart(session):
+    """Keep every log line of the run and every real server's output (``tests/log_scan.py``)."""
+    LOG_SCAN.start()
+
+
+def pytest_sessionfinish(session, exitstatus):
+    """Fail the run if any of them holds a mobile number or a bearer token; show those lines masked."""
+    LOG_SCAN.stop()
+    leaks = LOG_SCAN.leaks()
+    if not leaks:
+        return
+    session.exitstatus = pytest.ExitCode.TESTS_FAILED
+    reporter = session.config.pluginmanager.get_plugin("terminalreporter")
+    write = reporter.write_line if reporter else (lambda line: print(line, file=sys.stderr))
+    if reporter:
+        reporter.ensure_newline()
+        reporter.write_sep("=", "personal data in the logs", red=True)
+    write(f"{len(leaks)} log line(s) hold a mobile number or a bearer token (shown masked here); the run fails:")
+    for source, line in leaks[:50]:
+        write(f"  [{source}] {line}")
 
 
 @pytest.fixture(scope="session")
@@ -54,8 +81,10 @@ def _schema(database_url):
 
 
 def _empty_tables() -> None:
+    """Empty every table; the audit trail and the ledger refuse it (migration 0008), so their triggers
+    are lifted for this one transaction (``tests/append_only.py``)."""
     tables = [t.name for t in reversed(db.metadata.sorted_tables)]
-    with db.engine.begin() as conn:
+    with db.engine.begin() as conn, rewritable(conn):
         if db.engine.dialect.name == "postgresql":
             conn.execute(text("TRUNCATE " + ", ".join(f'"{t}"' for t in tables) + " CASCADE"))
         else:
@@ -179,6 +208,7 @@ class LiveServer:
             self.process.wait()
         output = self.output()
         self.log.close()
+        LOG_SCAN.add_output(f"voucher serve on port {self.port}", output)
         return output
 
 

@@ -7,15 +7,16 @@ touches the database nor starts background work (the scheduler runs in its own p
 from __future__ import annotations
 
 import datetime as dt
-import logging
 import os
 from collections.abc import Mapping
+from functools import partial
 from pathlib import Path
 from typing import Any
 
 from flask import Flask
 from flask.logging import default_handler
 from flask.sessions import SecureCookieSessionInterface
+from werkzeug.middleware.proxy_fix import ProxyFix
 
 import campaigns.jobs
 import campaigns.pages
@@ -25,11 +26,13 @@ import merchants.pages
 import merchants.views
 import voucher_app.accounts.pages
 import voucher_app.accounts.views
+import voucher_app.redemptions.jobs
 import voucher_app.redemptions.pages
 import voucher_app.redemptions.views
 import voucher_app.reports.jobs
 import voucher_app.reports.pages
 import voucher_app.reports.views
+import voucher_app.scheduler.jobs
 import voucher_app.settlement.jobs
 import voucher_app.settlement.pages
 import voucher_app.settlement.views
@@ -39,18 +42,19 @@ import voucher_app.vouchers.views
 from campaigns.cli import city_cli
 from voucher_app import models  # noqa: F401  (every table known before the first query or migration)
 from voucher_app import pages as site_pages
-from voucher_app.accounts.cli import create_admin, create_staff_command
-from voucher_app.accounts.models import User
+from voucher_app.accounts.cli import create_admin, create_staff_command, totp_cli
+from voucher_app.accounts.retention import purge_sign_in_records, sign_in_retention
+from voucher_app.accounts.service import web_user
 from voucher_app.accounts.sms import configure_sms
-from voucher_app.core.clock import Clock
+from voucher_app.core.clock import Clock, now
 from voucher_app.core.database import configure_sqlite
 from voucher_app.core.errors import ConfigurationError, register_error_handlers
 from voucher_app.core.extensions import babel, csrf, db, limiter, login_manager, migrate
 from voucher_app.core.i18n import locale_selector
-from voucher_app.core.phones import MaskPhonesFilter
+from voucher_app.core.logs import install_masking, mask_everywhere
 from voucher_app.demo import demo_command
 from voucher_app.scheduler.cli import jobs_cli, scheduler_command
-from voucher_app.scheduler.schedule import JOBS_KEY
+from voucher_app.scheduler.schedule import JOBS_KEY, Daily, Job
 from voucher_app.serving import serve_command
 from voucher_app.settlement.cli import ledger_cli
 from voucher_app.templating import configure_templates
@@ -71,10 +75,22 @@ PAGE_BLUEPRINTS = (
     merchants.pages.pages, voucher_app.settlement.pages.pages, voucher_app.reports.pages.pages,
 )
 COMMANDS = (city_cli, keys_cli, jobs_cli, ledger_cli, scheduler_command, create_admin, create_staff_command,
-            demo_command, serve_command)
-# The order ``jobs run-due`` runs them in: state first, then money, then the figures.
+            totp_cli, demo_command, serve_command)
+
+
+def accounts_jobs(config: Mapping) -> list[Job]:
+    """The accounts' purge (``accounts/retention.py``). The accounts sit beside the scheduler in the
+    layers and cannot name a job, so the root, which sees both, declares it for them."""
+    return [Job("purge_sign_in_records", partial(purge_sign_in_records, **sign_in_retention(config)),
+                Daily(dt.time.fromisoformat(config["SCHEDULE_PURGE_AT"])),
+                "one-time codes, SMS outbox, ended sign-ins and idle runs of wrong passwords past their retention")]
+
+
+# The order ``jobs run-due`` runs them in: state first, then money, then the figures, then the purges
+# of what is past its retention (README, "Retention").
 TIMETABLES = (campaigns.jobs.jobs, voucher_app.vouchers.jobs.jobs, voucher_app.settlement.jobs.jobs,
-              voucher_app.reports.jobs.jobs)
+              voucher_app.reports.jobs.jobs, accounts_jobs, voucher_app.redemptions.jobs.jobs,
+              voucher_app.scheduler.jobs.jobs)
 
 
 def create_app(env: str | None = None, overrides: Mapping[str, Any] | None = None) -> Flask:
@@ -84,6 +100,7 @@ def create_app(env: str | None = None, overrides: Mapping[str, Any] | None = Non
     configure_settings(app, env, overrides or {})
     check_production_safety(app)
     configure_logging(app)
+    configure_proxy(app)
     configure_database(app)
     configure_extensions(app)
     configure_locale(app)
@@ -130,14 +147,28 @@ def check_production_safety(app: Flask) -> None:
         raise ConfigurationError("production cannot run with debug on: unset VOUCHER_DEBUG (or set it to false)")
     if float(app.config.get("CLOCK_OFFSET_SECONDS") or 0):
         raise ConfigurationError("production runs on the real clock: unset VOUCHER_CLOCK_OFFSET_SECONDS")
+    storage = str(app.config.get("RATELIMIT_STORAGE_URI") or "memory://")
+    if storage.startswith("memory:") and not app.config.get("RATELIMIT_ALLOW_MEMORY"):
+        # Each gunicorn worker would keep its own counters, so every limit would be multiplied by the
+        # number of workers (and of hosts).
+        raise ConfigurationError("production cannot keep rate-limit counters in process memory: set "
+                                 "VOUCHER_RATELIMIT_STORAGE_URI=redis://host:6379/0 (Redis is the documented "
+                                 "store), or VOUCHER_RATELIMIT_ALLOW_MEMORY=true for a single worker on one host")
 
 
 def configure_logging(app: Flask) -> None:
-    """Phone numbers never reach a log, whoever writes it."""
-    handlers = [*logging.getLogger().handlers, *app.logger.handlers, default_handler]
-    for handler in handlers:
-        if not any(isinstance(f, MaskPhonesFilter) for f in handler.filters):
-            handler.addFilter(MaskPhonesFilter())
+    """Phone numbers and bearer tokens never reach a log, whoever writes it (``core/logs.py``)."""
+    mask_everywhere(app.logger)
+    install_masking([default_handler])
+
+
+def configure_proxy(app: Flask) -> None:
+    """Behind ``PROXY_TRUSTED_HOPS`` reverse proxies, the client's address, scheme and host are the ones
+    the proxies forwarded (X-Forwarded-For/Proto/Host), so per-address limits count each client. With 0
+    (not behind a proxy) those headers are ignored: anyone can send them."""
+    hops = int(app.config["PROXY_TRUSTED_HOPS"])
+    if hops > 0:
+        app.wsgi_app = ProxyFix(app.wsgi_app, x_for=hops, x_proto=hops, x_host=hops)
 
 
 def configure_database(app: Flask) -> None:
@@ -169,9 +200,8 @@ def configure_auth(app: Flask) -> None:
     login_manager.login_message = None
 
     @login_manager.user_loader
-    def load_user(user_id: str):
-        user = db.session.get(User, user_id)
-        return user if user is not None and user.is_active else None
+    def load_user(sign_in_id: str):
+        return web_user(sign_in_id, now())
 
 
 class PageSessionInterface(SecureCookieSessionInterface):

@@ -1,10 +1,17 @@
-"""``voucher create-admin`` and ``voucher create-staff``: bureau accounts made from the shell."""
+"""``voucher create-admin``, ``voucher create-staff`` and ``voucher totp``: bureau accounts and their
+second factor, from the server's shell."""
 from __future__ import annotations
 
 import click
+import qrcode
+from sqlalchemy import select
 
+from voucher_app.accounts import totp
+from voucher_app.accounts.models import User
 from voucher_app.accounts.service import create_staff
+from voucher_app.core.clock import now
 from voucher_app.core.errors import DomainError
+from voucher_app.core.extensions import db
 from voucher_app.core.roles import Role
 
 
@@ -38,3 +45,44 @@ def create_staff_command(username: str, role: str, password: str):
     except DomainError as err:
         _fail(err)
     click.echo(f"created {role} {username}")
+
+
+totp_cli = click.Group("totp", help="A staff member's authenticator app (the second factor).")
+
+
+def _staff(username: str) -> User:
+    user = db.session.scalars(select(User).where(User.username == username)).first()
+    if user is None:
+        raise click.ClickException(f"no staff member is called {username}")
+    return user
+
+
+@totp_cli.command("setup")
+@click.argument("username")
+def totp_setup(username: str):
+    """Set up USERNAME's authenticator: scan the QR (or type the secret), then type the app's code.
+    The first administrator of a production server signs in only after this."""
+    user = _staff(username)
+    try:
+        enrolment = totp.begin(user.id, now())
+    except DomainError as err:
+        _fail(err)
+    code = qrcode.QRCode(border=1)
+    code.add_data(enrolment.otpauth_uri)
+    code.print_ascii(invert=True)
+    click.echo(f"secret: {enrolment.secret}\nor open: {enrolment.otpauth_uri}\n")
+    click.echo("Recovery codes (each works once, keep them somewhere safe):\n  " + "\n  ".join(enrolment.recovery_codes))
+    typed = click.prompt("\nThe 6-digit code the app shows now")
+    try:
+        totp.confirm(user.id, typed, now())
+    except DomainError as err:
+        _fail(err)
+    click.echo(f"the authenticator of {username} is on")
+
+
+@totp_cli.command("reset")
+@click.argument("username")
+def totp_reset(username: str):
+    """Turn USERNAME's authenticator off (a lost phone and lost recovery codes); they set it up again."""
+    totp.reset(_staff(username).id)
+    click.echo(f"the authenticator of {username} is off; they can set it up again after signing in")

@@ -41,3 +41,11 @@ class StaffLoginForm(FlaskForm):
                            render_kw={"autocomplete": "username"})
     password = PasswordField(_l("Password"), validators=[DataRequired(_l("This field is required."))],
                              render_kw={"autocomplete": "current-password"})
+    totp = StringField(_l("Authenticator code (if you set one up)"), validators=[Length(max=32)],
+                       render_kw={"inputmode": "numeric", "autocomplete": "one-time-code", "maxlength": 32})
+
+
+class TotpConfirmForm(FlaskForm):
+    code = StringField(_l("The 6-digit code the app shows now"), validators=[
+        DataRequired(_l("This field is required.")), Length(max=32)],
+        render_kw={"inputmode": "numeric", "autocomplete": "one-time-code", "maxlength": 32})

@@ -17,5 +17,8 @@ otp_per_phone = limiter.shared_limit(lambda: current_app.config["OTP_LIMIT_PER_P
                                      key_func=_phone_key)
 otp_per_ip = limiter.shared_limit(lambda: current_app.config["OTP_LIMIT_PER_IP"], scope="otp-ip")
 token_per_ip = limiter.shared_limit(lambda: current_app.config["TOKEN_LIMIT_PER_IP"], scope="token-ip")
+# The staff sign-in page spends the same per-address allowance as the API (its form posts only).
+staff_login_per_ip = limiter.shared_limit(lambda: current_app.config["TOKEN_LIMIT_PER_IP"], scope="token-ip",
+                                          methods=["POST"])
 
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 import datetime as dt
 
 from flask_login import UserMixin
-from sqlalchemy import CheckConstraint, ForeignKey, Index, String, Text
+from sqlalchemy import BigInteger, CheckConstraint, ForeignKey, Index, Integer, String, Text, false
 from sqlalchemy.orm import Mapped, mapped_column
 
 from voucher_app.core.database import UTCDateTime, enum_column, new_id
@@ -36,12 +36,24 @@ class User(UserMixin, db.Model):
     # Set when a merchant's owner or cashier account is made; the merchants package owns the table.
     merchant_id: Mapped[str | None] = mapped_column(ForeignKey("merchants.id"), index=True)
     is_active: Mapped[bool] = mapped_column(default=True)
+    # A cashier may refund only when the shop's owner allows it (owners always may).
+    refunds_allowed: Mapped[bool] = mapped_column(default=False, server_default=false())
+    # A second factor (accounts/totp.py): the secret, encrypted; on once confirmed; the last step used.
+    totp_secret: Mapped[str | None] = mapped_column(String(255))
+    totp_confirmed_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime)
+    totp_last_step: Mapped[int | None] = mapped_column(BigInteger)
     created_at: Mapped[dt.datetime] = mapped_column(UTCDateTime, default=_utcnow)
     updated_at: Mapped[dt.datetime] = mapped_column(UTCDateTime, default=_utcnow, onupdate=_utcnow)
     last_login_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime)
 
-    def get_id(self) -> str:
-        return self.id
+    # The web sign-in (``sign_ins``) this user object came with; not a column.
+    sign_in_id = None
+
+    def get_id(self) -> str | None:
+        """What Flask-Login keeps in the session and the remember-me cookie: the web sign-in's id,
+        not the user's, so that signing out or a revocation ends exactly that session, copies of
+        the cookie included."""
+        return self.sign_in_id
 
     @property
     def masked_phone(self) -> str | None:
@@ -76,3 +88,44 @@ class OutboxMessage(db.Model):
     phone: Mapped[str] = mapped_column(String(11))
     text: Mapped[str] = mapped_column(Text)
     sent_at: Mapped[dt.datetime] = mapped_column(UTCDateTime)
+
+
+class SignIn(db.Model):
+    """One bearer token or one web session, so that it can be revoked before it expires: by signing
+    out, by disabling the account or suspending its shop, or by idling (staff). Its id is the random
+    part of the token or session (which the server signs as well)."""
+
+    __tablename__ = "sign_ins"
+    __table_args__ = (Index("ix_sign_ins_expires_at", "expires_at"),)
+
+    id: Mapped[str] = mapped_column(String(43), primary_key=True)
+    user_id: Mapped[str] = mapped_column(ForeignKey("users.id"), index=True)
+    kind: Mapped[str] = mapped_column(String(8))  # "api" (a bearer token) or "web" (a session cookie)
+    created_at: Mapped[dt.datetime] = mapped_column(UTCDateTime)
+    expires_at: Mapped[dt.datetime] = mapped_column(UTCDateTime)
+    last_seen_at: Mapped[dt.datetime] = mapped_column(UTCDateTime)
+    revoked_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime)
+
+
+class SignInFailure(db.Model):
+    """Wrong passwords in a row for one username — any username typed, whether or not an account
+    has it, so that the answers cannot tell which exist."""
+
+    __tablename__ = "sign_in_failures"
+
+    username: Mapped[str] = mapped_column(String(64), primary_key=True)
+    failures: Mapped[int] = mapped_column(Integer)
+    last_failed_at: Mapped[dt.datetime] = mapped_column(UTCDateTime)
+    locked_until: Mapped[dt.datetime | None] = mapped_column(UTCDateTime)
+
+
+class RecoveryCode(db.Model):
+    """A one-time code that stands in for the authenticator (a lost phone); only its keyed hash."""
+
+    __tablename__ = "recovery_codes"
+
+    id: Mapped[str] = mapped_column(String(26), primary_key=True, default=new_id)
+    user_id: Mapped[str] = mapped_column(ForeignKey("users.id"), index=True)
+    code_hash: Mapped[str] = mapped_column(String(64))
+    created_at: Mapped[dt.datetime] = mapped_column(UTCDateTime)
+    used_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime)

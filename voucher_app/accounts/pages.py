@@ -5,15 +5,18 @@ from flask import Blueprint, flash, redirect, render_template, request, session,
 from flask_babel import gettext as _
 from flask_login import current_user, login_required, login_user, logout_user
 
-from voucher_app.accounts import service
-from voucher_app.accounts.forms import CodeRequestForm, ResidentLoginForm, StaffLoginForm
-from voucher_app.accounts.guards import development_only
-from voucher_app.accounts.limits import otp_per_ip, otp_per_phone
+from voucher_app.accounts import service, totp
+from voucher_app.accounts.forms import CodeRequestForm, ResidentLoginForm, StaffLoginForm, TotpConfirmForm
+from voucher_app.accounts.guards import development_only, page_roles_required
+from voucher_app.accounts.limits import otp_per_ip, otp_per_phone, staff_login_per_ip
+from voucher_app.accounts.models import User
 from voucher_app.accounts.sms import outbox_messages
 from voucher_app.core.clock import now
-from voucher_app.core.errors import DomainError
+from voucher_app.core.errors import DomainError, TotpInvalid, TotpRequired
+from voucher_app.core.extensions import db
 from voucher_app.core.http import local_path
 from voucher_app.core.phones import mask_phone
+from voucher_app.core.roles import STAFF
 
 pages = Blueprint("accounts", __name__, template_folder="templates")
 
@@ -57,7 +60,7 @@ def login_with_code():
             form.code.errors.append(str(err.title))
         else:
             session.pop("login_phone", None)
-            login_user(user, remember=True)
+            login_user(service.start_web_session(user, now()), remember=True)
             flash(_("Signed in."), "success")
             return redirect(_safe_next() or url_for("pages.home"))
     return render_template("accounts/login.html", code_form=CodeRequestForm(phone=form.phone.data),
@@ -65,25 +68,61 @@ def login_with_code():
 
 
 @pages.route("/staff/login", methods=["GET", "POST"])
+@staff_login_per_ip
 def staff_login():
     """Bureau officers, merchant owners and cashiers sign in with a username and password."""
     form = StaffLoginForm()
     if form.validate_on_submit():
         try:
-            user = service.sign_in_with_password(form.username.data, form.password.data, now())
+            user = service.sign_in_with_password(form.username.data, form.password.data, now(),
+                                                 form.totp.data or None)
+        except (TotpRequired, TotpInvalid) as err:
+            form.totp.errors.append(str(err.detail or err.title))
         except DomainError as err:
-            form.password.errors.append(str(err.title))
+            form.password.errors.append(str(err.detail or err.title))
         else:
-            login_user(user)
+            login_user(service.start_web_session(user, now()))
             flash(_("Signed in."), "success")
             return redirect(_safe_next() or url_for("pages.home"))
     status = 422 if request.method == "POST" else 200
     return render_template("accounts/staff_login.html", form=form), status
 
 
+@pages.route("/staff/security", methods=["GET", "POST"])
+@page_roles_required(*STAFF)
+def staff_security():
+    """A staff member's second factor: set up the authenticator (a QR to scan, recovery codes shown
+    once), confirm it with the first code; then signing in needs a code too."""
+    form = TotpConfirmForm()
+    enrolment, status = None, 200
+    if request.method == "POST" and request.form.get("step") == "begin":
+        try:
+            enrolment = totp.begin(current_user.id, now())
+        except DomainError as err:
+            flash(str(err.detail or err.title), "error")
+    elif request.method == "POST" and form.validate_on_submit():
+        try:
+            totp.confirm(current_user.id, form.code.data, now())
+        except DomainError as err:
+            form.code.errors.append(str(err.detail or err.title))
+            status = 422
+        else:
+            flash(_("Your authenticator is on: signing in now asks for its code."), "success")
+            return redirect(url_for("accounts.staff_security"))
+    elif request.method == "POST":
+        status = 422
+    user = db.session.get(User, current_user.id)
+    return render_template("accounts/security.html", form=form, enrolment=enrolment, enabled=totp.enabled(user),
+                           pending=bool(user.totp_secret) and not totp.enabled(user),
+                           required=totp.required(user), left=totp.recovery_codes_left(user.id),
+                           qr_svg=totp.qr_svg(enrolment.otpauth_uri) if enrolment else None), status
+
+
 @pages.post("/logout")
 @login_required
 def logout():
+    """Ends this session on the server too, so a copied session or remember-me cookie is worthless."""
+    service.sign_out(current_user, now())
     logout_user()
     flash(_("Signed out."), "success")
     return redirect(url_for("pages.home"))

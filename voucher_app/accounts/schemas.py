@@ -42,6 +42,12 @@ class PasswordLogin(BaseModel):
     model_config = ConfigDict(extra="ignore")
     username: str = Field(min_length=1, max_length=64)
     password: str = Field(min_length=1, max_length=200)
+    totp: str | None = Field(default=None, max_length=32)  # the authenticator's code, or a recovery code
+
+
+class TotpConfirm(BaseModel):
+    model_config = ConfigDict(extra="ignore")
+    code: str = Field(min_length=1, max_length=32)
 
 
 def user_out(user: User, *, owner: bool) -> dict:

@@ -9,29 +9,33 @@ from dataclasses import dataclass
 
 from flask import current_app
 from flask_babel import gettext as _
-from itsdangerous import BadSignature, SignatureExpired, TimestampSigner, URLSafeTimedSerializer
-from sqlalchemy import bindparam, select, update
+from itsdangerous import BadSignature, URLSafeSerializer
+from sqlalchemy import select, update
 from werkzeug.security import check_password_hash, generate_password_hash
 
+from voucher_app.accounts import lockout, sign_ins, totp
 from voucher_app.accounts.models import OtpCode, User
 from voucher_app.accounts.sms import sms_sender
 from voucher_app.core.cache import Kept
 from voucher_app.core.clock import now as clock_now
 from voucher_app.core.database import write_transaction
 from voucher_app.core.errors import (
+    AccountLocked,
     Conflict,
     InvalidCredentials,
     OtpExpired,
     OtpInvalid,
     OtpLocked,
     OtpUsed,
+    TotpInvalid,
+    TotpRequired,
     ValidationError,
 )
 from voucher_app.core.extensions import db
-from voucher_app.core.hotpath import Prepared, hot
 from voucher_app.core.roles import Role
 
 MIN_PASSWORD_LENGTH = 8
+PASSWORD_METHOD = "scrypt:32768:8:1"
 
 
 def _code_hash(phone: str, code: str) -> str:
@@ -96,19 +100,46 @@ def sign_in_with_otp(phone: str, code: str, now: dt.datetime) -> User:
     return user
 
 
-def sign_in_with_password(username: str, password: str, now: dt.datetime) -> User:
-    """The active staff member with these credentials."""
+def sign_in_with_password(username: str, password: str, now: dt.datetime, totp_code: str | None = None) -> User:
+    """The active staff member with these credentials; ``account_locked`` after too many wrong
+    passwords (or authenticator codes) in a row for this username (``lockout``), whether or not it
+    exists; ``totp_required``/``totp_invalid`` for a staff member with a second factor (``totp``)."""
     with write_transaction():
+        if lockout.locked_until(username, now) is not None:
+            raise AccountLocked(_("Too many wrong passwords for this username. Try again in %(minutes)d "
+                                  "minutes, or ask your administrator.", minutes=lockout.lock_minutes()))
         user = db.session.scalars(select(User).where(User.username == username)).first()
         # Hash even for unknown users, so the answer time does not tell which usernames exist.
         stored = user.password_hash if user and user.password_hash else _DUMMY_HASH
         if not check_password_hash(stored, password) or user is None or not user.is_active:
+            lockout.failed(username, now)
+            db.session.commit()  # the wrong password must count even though we refuse
             raise InvalidCredentials()
+        _second_factor(user, username, totp_code, now)
+        lockout.succeeded(username)
         user.last_login_at = now
     return user
 
 
-_DUMMY_HASH = generate_password_hash(secrets.token_hex(8))
+def _second_factor(user: User, username: str, code: str | None, now: dt.datetime) -> None:
+    if totp.enabled(user):
+        try:
+            totp.verify(user, code, now)
+        except TotpInvalid:
+            lockout.failed(username, now)
+            db.session.commit()  # a wrong code counts like a wrong password
+            raise
+    elif totp.required(user):
+        raise TotpRequired(_("Administrators must use an authenticator app in production. Ask the "
+                             "server's operator to run: voucher totp setup %(username)s", username=username))
+
+
+def hash_password(password: str) -> str:
+    """scrypt (N=2^15, r=8, p=1: about 50 ms and 32 MiB per guess), salted."""
+    return generate_password_hash(password, method=PASSWORD_METHOD)
+
+
+_DUMMY_HASH = hash_password(secrets.token_hex(8))
 
 
 def validate_password(password: str) -> None:
@@ -127,7 +158,7 @@ def create_staff(username: str, password: str, role: Role, *, merchant_id: str |
         if db.session.scalars(select(User.id).where(User.username == username)).first():
             raise Conflict(_("The username %(name)s is taken.", name=username),
                            errors=[{"field": "username", "message": _("This username is taken.")}])
-        user = User(role=role, username=username, password_hash=generate_password_hash(password), is_active=True,
+        user = User(role=role, username=username, password_hash=hash_password(password), is_active=True,
                     merchant_id=merchant_id, display_name=display_name)
         db.session.add(user)
     return user
@@ -137,53 +168,39 @@ def set_password(user_id: str, password: str) -> None:
     validate_password(password)
     with write_transaction():
         user = db.session.get(User, user_id)
-        user.password_hash = generate_password_hash(password)
+        user.password_hash = hash_password(password)
 
 
 # Bearer tokens -------------------------------------------------------------------------------------
 
-class _ClockSigner(TimestampSigner):
-    """Stamps tokens by the app's clock, so their age is measured on the same clock as everything else."""
-
-    def get_timestamp(self) -> int:
-        return int(clock_now().timestamp())
+def _serializer() -> URLSafeSerializer:
+    """Signs a token's claims; how long it lasts is its sign-in's business (``sign_ins``)."""
+    return URLSafeSerializer(current_app.config["SECRET_KEY"], salt="voucher.api-token")
 
 
-def _serializer() -> URLSafeTimedSerializer:
-    return URLSafeTimedSerializer(current_app.config["SECRET_KEY"], salt="voucher.api-token", signer=_ClockSigner)
+def issue_token(user: User, now: dt.datetime | None = None) -> dict:
+    """The body of a successful ``POST /auth/token``: a bearer token naming a new sign-in."""
+    sign_in_id = sign_ins.start(user, sign_ins.API, now or clock_now())
+    token = _serializer().dumps({"u": user.id, "r": user.role.value, "s": sign_in_id})
+    return {"token": token, "token_type": "Bearer", "expires_in": sign_ins.lifetime(user.role),
+            "role": user.role.value}
 
 
-def token_ttl(user: User) -> int:
-    key = "STAFF_TOKEN_TTL_SECONDS" if user.role.is_staff else "RESIDENT_TOKEN_TTL_SECONDS"
-    return current_app.config[key]
-
-
-def issue_token(user: User) -> dict:
-    """The body of a successful ``POST /auth/token``."""
-    token = _serializer().dumps({"u": user.id, "r": user.role.value})
-    return {"token": token, "token_type": "Bearer", "expires_in": token_ttl(user), "role": user.role.value}
-
-
-# Every API request loads its user (on the hot-path connection: a rush reloads thousands of them every
-# few seconds), and keeps a detached object that is only read.
-_USER_BY_ID = Prepared(select(User.__table__).where(User.__table__.c.id == bindparam("p_id")))
-
-
-def _as_user(row) -> User:
-    user = User(**{key: row[key] for key in row.keys() if key != "role"})
-    user.role = Role(row["role"])
+def _as_user(row, sign_in_id: str) -> User:
+    user = User(**{key: getattr(row, key) for key in sign_ins.USER_COLUMNS if key != "role"})
+    user.role = Role(row.role)
+    user.sign_in_id = sign_in_id
     return user
 
 
-class _RecentUsers:
-    """Per process: the tokens already verified, each with its user as loaded at most
-    ``API_USER_CACHE_SECONDS`` ago.
+class _VerifiedTokens:
+    """Per process: the tokens whose signature already verified, each with its user as last loaded.
 
-    In a rush every request of the same resident would verify the same signature and load the same
-    row again. A token string whose signature once verified stays verified, so that is done once per
-    process; its age is checked on every request, and its user's row is read again when the copy is
-    older than the TTL (and the copy reused if the row is unchanged). The price, stated: an account
-    disabled meanwhile keeps working that much longer. The users kept are detached, read-only.
+    In a rush every request of the same resident would check the same signature and build the same
+    user again. A signature that once verified stays verified, so that is done once per token and
+    process. The sign-in and its user are read on every request (``sign_ins.current``), so a token
+    revoked, expired or idle is refused at once; the user object is rebuilt only when its row
+    changed. The users kept are detached, read-only.
     """
 
     MAX_ENTRIES = 100_000
@@ -191,41 +208,58 @@ class _RecentUsers:
     def __init__(self):
         self._verified: Kept[str, _Verified] = Kept(max_entries=self.MAX_ENTRIES)
 
-    def user(self, token: str, now: dt.datetime, ttl: float) -> User | None:
-        seen, fresh = (self._verified.entry(token) if ttl > 0 else None) or (None, False)
+    def user(self, token: str, now: dt.datetime) -> User | None:
+        seen = self._verified.get(token)
         if seen is None:
             try:
-                claims, issued = _serializer().loads(token, return_timestamp=True)
-            except (BadSignature, SignatureExpired):
+                claims = _serializer().loads(token)
+            except BadSignature:
                 return None
-            seen = _Verified(issued, claims)
-        if not fresh:
-            row = hot().one(_USER_BY_ID, p_id=seen.claims.get("u"))
-            if row is None or not row.is_active or row.role != seen.claims.get("r"):
-                self._verified.pop(token)
-                return None
-            if row != seen.row:
-                seen.row, seen.user = row, _as_user(row._asdict())
-            if ttl > 0:
-                self._verified.put(token, seen, ttl)
-        if (now - seen.issued).total_seconds() > token_ttl(seen.user):
+            if not isinstance(claims, dict) or not isinstance(claims.get("s"), str):
+                return None  # a token from before sign-ins were revocable: sign in again
+            seen = self._verified.put(token, _Verified(claims))
+        row = sign_ins.current(seen.claims["s"], now)
+        if row is None or row.id != seen.claims.get("u") or row.role != seen.claims.get("r"):
             return None
+        if row != seen.row:
+            seen.row, seen.user = row, _as_user(row, seen.claims["s"])
         return seen.user
 
 
 @dataclass
 class _Verified:
-    """A token whose signature held, and its user's row and object as last loaded."""
+    """A token whose signature held, and its sign-in's row and user as last loaded."""
 
-    issued: dt.datetime
     claims: dict
     row: tuple | None = None
     user: User | None = None
 
 
-_recent_users = _RecentUsers()
+_tokens = _VerifiedTokens()
 
 
 def user_for_token(token: str, now: dt.datetime) -> User | None:
-    """The active user a bearer token was issued to, or None if it is forged, expired or revoked."""
-    return _recent_users.user(token, now, current_app.config["API_USER_CACHE_SECONDS"])
+    """The active user a bearer token was issued to, or None if it is forged, expired, idle or revoked."""
+    return _tokens.user(token, now)
+
+
+def sign_out(user: User, now: dt.datetime) -> None:
+    """End the sign-in ``user`` came with (a bearer token or a web session)."""
+    if getattr(user, "sign_in_id", None):
+        sign_ins.revoke(user.sign_in_id, now)
+
+
+def web_user(sign_in_id: str, now: dt.datetime) -> User | None:
+    """The user of a web session (Flask-Login's user loader), attached to the session so pages can
+    change it; None once the session is revoked, expired or idle."""
+    row = sign_ins.current(sign_in_id, now)
+    user = db.session.get(User, row.id) if row is not None else None
+    if user is not None:
+        user.sign_in_id = sign_in_id
+    return user
+
+
+def start_web_session(user: User, now: dt.datetime) -> User:
+    """A new web sign-in for ``user``, whose id Flask-Login then keeps in the session cookie."""
+    user.sign_in_id = sign_ins.start(user, sign_ins.WEB, now)
+    return user

@@ -4,13 +4,14 @@ from __future__ import annotations
 
 from flask import Blueprint, current_app, jsonify, request
 
-from voucher_app.accounts import service
+from voucher_app.accounts import service, totp
 from voucher_app.accounts.guards import api_user, development_only, roles_required
 from voucher_app.accounts.limits import otp_per_ip, otp_per_phone, token_per_ip
-from voucher_app.accounts.schemas import OtpLogin, OtpRequest, PasswordLogin, user_out
+from voucher_app.accounts.schemas import OtpLogin, OtpRequest, PasswordLogin, TotpConfirm, user_out
 from voucher_app.accounts.sms import outbox_messages
 from voucher_app.core.clock import now
-from voucher_app.core.http import listing
+from voucher_app.core.http import listing, no_store
+from voucher_app.core.roles import STAFF
 from voucher_app.core.validation import json_body, validate
 
 api = Blueprint("accounts_api", __name__)
@@ -36,11 +37,35 @@ def issue_token():
     data = request.get_json(silent=True)
     if isinstance(data, dict) and "username" in data:
         creds = validate(PasswordLogin, data)
-        user = service.sign_in_with_password(creds.username, creds.password, now())
+        user = service.sign_in_with_password(creds.username, creds.password, now(), creds.totp)
     else:
         otp = json_body(OtpLogin)
         user = service.sign_in_with_otp(otp.phone, otp.code, now())
     return jsonify(service.issue_token(user))
+
+
+@api.post("/auth/logout")
+@roles_required()
+def logout():
+    """Revokes the bearer token that came with the request: the next call with it is ``unauthorized``."""
+    service.sign_out(api_user(), now())
+    return "", 204
+
+
+@api.post("/me/totp")
+@roles_required(*STAFF)
+def begin_totp():
+    """A new authenticator secret (and the recovery codes, shown only now); on after ``/me/totp/confirm``."""
+    enrolment = totp.begin(api_user().id, now())
+    return no_store(jsonify({"secret": enrolment.secret, "otpauth_uri": enrolment.otpauth_uri,
+                             "recovery_codes": enrolment.recovery_codes}))
+
+
+@api.post("/me/totp/confirm")
+@roles_required(*STAFF)
+def confirm_totp():
+    totp.confirm(api_user().id, json_body(TotpConfirm).code, now())
+    return "", 204
 
 
 @api.get("/me")

@@ -76,6 +76,21 @@ class InvalidCredentials(DomainError):
     code, status, title = "invalid_credentials", 401, _l("Wrong username or password.")
 
 
+class AccountLocked(DomainError):
+    code, status, title = "account_locked", 429, _l(
+        "Too many wrong passwords for this username. Sign-in is locked for a while.")
+
+
+class TotpRequired(DomainError):
+    code, status, title = "totp_required", 401, _l(
+        "Enter the 6-digit code from your authenticator app (or a recovery code).")
+
+
+class TotpInvalid(DomainError):
+    code, status, title = "totp_invalid", 401, _l(
+        "The authenticator code is wrong or out of date. Enter the code the app shows now.")
+
+
 # Refusals of the claim path ----------------------------------------------------------------------
 
 class NotOpen(DomainError):
@@ -102,6 +117,11 @@ class NotEligible(DomainError):
 
 class InvalidToken(DomainError):
     code, status, title = "invalid_token", 422, _l("This QR code is not a valid voucher.")
+
+
+class CodeLocked(DomainError):
+    code, status, title = "code_locked", 429, _l(
+        "Too many wrong codes were typed for this voucher. Scan the customer's QR code instead.")
 
 
 class TokenExpired(DomainError):

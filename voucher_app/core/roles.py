@@ -18,3 +18,4 @@ class Role(str, enum.Enum):
 
 BUREAU = (Role.admin, Role.viewer)  # the commerce bureau: officers act, viewers read
 SHOP_PEOPLE = (Role.merchant_owner, Role.cashier)  # the people of one shop
+STAFF = tuple(role for role in Role if role.is_staff)  # everyone who signs in with a username
