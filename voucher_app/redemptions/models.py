@@ -38,6 +38,11 @@ class Redemption(db.Model):
 _WRONG_CODE = "outcome = 'invalid_token' AND via = 'typed'"
 
 
+def storable_bill(bill) -> int | None:
+    """The bill an attempt records: a whole number the column holds, else none (the refusal says why)."""
+    return bill if isinstance(bill, int) and not isinstance(bill, bool) and abs(bill) < 10**15 else None
+
+
 class RedemptionAttempt(db.Model):
     """One scan at a till and how it ended: ``ok`` or the refusal's code.
 

@@ -59,7 +59,7 @@ from voucher_app.core.roles import Role
 from voucher_app.ledger.models import Account, LedgerEntry
 from voucher_app.redemptions import typed
 from voucher_app.redemptions.hours import within
-from voucher_app.redemptions.models import Redemption, RedemptionAttempt
+from voucher_app.redemptions.models import Redemption, RedemptionAttempt, storable_bill
 from voucher_app.vouchers import tokens
 from voucher_app.vouchers.claiming import CampaignFacts, memo
 from voucher_app.vouchers.models import Voucher, VoucherStatus
@@ -345,8 +345,7 @@ def _attempt(actor: User, now: dt.datetime, outcome: str, voucher, bill, via: st
     """The ``_INSERT_ATTEMPT`` values of one scan (a bill that is not a storable whole number is kept as none)."""
     return dict(id=new_id(), at=now, merchant_id=actor.merchant_id, cashier_id=actor.id,
                 voucher_id=voucher.id if voucher else None, campaign_id=voucher.campaign_id if voucher else None,
-                bill_cents=bill if isinstance(bill, int) and not isinstance(bill, bool) and abs(bill) < 10**15
-                else None, outcome=outcome, redemption_id=redemption_id, via=via, action=action)
+                bill_cents=storable_bill(bill), outcome=outcome, redemption_id=redemption_id, via=via, action=action)
 
 
 def _record_refusal(actor: User, now: dt.datetime, outcome: str, voucher, bill, via: str,

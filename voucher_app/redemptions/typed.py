@@ -31,7 +31,7 @@ from voucher_app.core.clock import iso
 from voucher_app.core.database import new_id, write_transaction
 from voucher_app.core.errors import CodeLocked, DomainError, InvalidToken, RateLimited
 from voucher_app.core.extensions import db
-from voucher_app.redemptions.models import RedemptionAttempt
+from voucher_app.redemptions.models import RedemptionAttempt, storable_bill
 from voucher_app.vouchers import tokens
 from voucher_app.vouchers.models import Voucher
 
@@ -84,7 +84,7 @@ def voucher_named(typed: TypedCode, actor: User, now: dt.datetime, action: str, 
         db.session.add(RedemptionAttempt(
             id=new_id(), at=now, merchant_id=actor.merchant_id, cashier_id=actor.id,
             voucher_id=about.id if about else None, campaign_id=about.campaign_id if about else None,
-            bill_cents=bill if isinstance(bill, int) and not isinstance(bill, bool) and abs(bill) < 10**15 else None,
+            bill_cents=storable_bill(bill),
             outcome=refusal.code, via=TYPED, action=action))
     raise refusal
 
