@@ -17,6 +17,11 @@ class Config:
 
     # Replaced in production (which refuses to start while it has this value).
     SECRET_KEY = "dev-insecure-secret-key"
+    # Keys the hash of residents' ID numbers (身份证号), the only form they are kept in. Separate from
+    # SECRET_KEY and never rotated: a new key would make every stored hash unmatchable, so the same
+    # person on a second phone would no longer be recognised. Production refuses this value.
+    ID_NUMBER_KEY = "dev-insecure-id-number-key"
+    ELDERLY_AGE = 60  # the ``elderly`` group of reserved quotas: this old or older this year (by birth year)
 
     # None means "a SQLite file in the instance folder", resolved by the app factory.
     SQLALCHEMY_DATABASE_URI: str | None = None

@@ -153,7 +153,7 @@ class Loader:
 
 VOUCHER_COLUMNS = ("id", "short_code", "campaign_id", "tier_id", "round_id", "release_at", "threshold_cents",
                    "discount_cents", "status", "resident_id", "claim_round_id", "resident_slot", "round_slot",
-                   "claimed_at", "expires_at", "redeemed_at", "revoked_at", "expired_at")
+                   "claimed_at", "expires_at", "redeemed_at", "revoked_at", "expired_at", "person_id")
 REDEMPTION_COLUMNS = ("id", "voucher_id", "campaign_id", "merchant_id", "cashier_id", "bill_cents", "discount_cents",
                       "payable_cents", "redeemed_at", "refunded_at", "refunded_by")
 ATTEMPT_COLUMNS = ("id", "at", "merchant_id", "cashier_id", "voucher_id", "campaign_id", "bill_cents", "outcome",
@@ -285,7 +285,7 @@ def month_of_sales(city: City, spec: CampaignSpec, loader: Loader, rng: random.R
                 voucher_id = ulid_at(minted_at)
                 if k >= claimed:
                     vouchers.append((voucher_id, voucher_id[-10:], spec.id, tier_id, round_id, release_text, threshold,
-                                     discount, "available") + (None,) * 9)
+                                     discount, "available") + (None,) * 10)
                     continue
                 # Half the round is claimed in its first hours, the rest over the next week.
                 if rng.random() < 0.5:
@@ -315,7 +315,7 @@ def month_of_sales(city: City, spec: CampaignSpec, loader: Loader, rng: random.R
                     status, expired_at = "expired", expires
                 vouchers.append((voucher_id, voucher_id[-10:], spec.id, tier_id, round_id, release_text, threshold,
                                  discount, status, resident, round_id, r, 0, stamp(claimed_at), stamp(expires),
-                                 stamp(redeemed_at), None, stamp(expired_at)))
+                                 stamp(redeemed_at), None, stamp(expired_at), resident))
                 for when, refunded in ((refund[0], refund[1]) if refund else (None, None), (sale, None)):
                     if when is None:
                         continue

@@ -7,7 +7,7 @@ from __future__ import annotations
 import datetime as dt
 import enum
 
-from sqlalchemy import JSON, BigInteger, Boolean, CheckConstraint, ForeignKey, Integer, String, Text
+from sqlalchemy import JSON, BigInteger, Boolean, CheckConstraint, ForeignKey, Integer, String, Text, false
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from voucher_app.core.database import UTCDateTime, enum_column, new_id
@@ -150,6 +150,12 @@ class Campaign(db.Model):
     valid_to: Mapped[str | None] = mapped_column(String(5))  # "02:00"; before valid_from = crosses midnight
     valid_weekdays: Mapped[list | None] = mapped_column(JSON)  # ISO weekdays; None = every day
     recycle_expired: Mapped[bool] = mapped_column(Boolean, default=False)
+    # How a round's vouchers go to residents: first come, first served, or a lottery among entries.
+    allocation: Mapped[str] = mapped_column(String(8), default="fcfs", server_default="fcfs")
+    resident_districts: Mapped[list] = mapped_column(JSON, default=list, server_default="[]")  # empty = all
+    requires_profile: Mapped[bool] = mapped_column(Boolean, default=False, server_default=false())
+    limit_per_day: Mapped[int | None] = mapped_column(Integer)  # claims per person per city day
+    limit_per_merchant_day: Mapped[int | None] = mapped_column(Integer)  # sales per person per shop per city day
     created_by: Mapped[str | None] = mapped_column(ForeignKey("users.id"))
     created_at: Mapped[dt.datetime] = mapped_column(UTCDateTime)
     updated_at: Mapped[dt.datetime] = mapped_column(UTCDateTime)
@@ -172,7 +178,10 @@ class Campaign(db.Model):
 
 
 class Tier(db.Model):
-    """A kind of voucher in a campaign: 满X减Y (threshold 0 = plain face value), and how many in all."""
+    """A kind of voucher in a campaign: 满X减Y (threshold 0 = plain face value), or ``percent`` off the
+    bill up to ``cap_cents`` (then ``discount_cents`` is the cap: the most one voucher can be worth,
+    which the ledger reserves); and how many in all, part of which may be ``reserved`` for a group
+    until a time: ``[{"group": "elderly", "quantity": 50, "until": "<iso>"}]``."""
 
     __tablename__ = "tiers"
     __table_args__ = (
@@ -186,6 +195,9 @@ class Tier(db.Model):
     threshold_cents: Mapped[int] = mapped_column(BigInteger)
     discount_cents: Mapped[int] = mapped_column(BigInteger)
     quantity: Mapped[int] = mapped_column(Integer)
+    percent: Mapped[int | None] = mapped_column(Integer)
+    cap_cents: Mapped[int | None] = mapped_column(BigInteger)
+    reserved: Mapped[list] = mapped_column(JSON, default=list, server_default="[]")
 
     campaign: Mapped[Campaign] = relationship(back_populates="tiers")
 
@@ -204,6 +216,18 @@ class Round(db.Model):
     opened_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime)
     # Vouchers added by recycling expired ones (``Campaign.recycle_expired``), per the whole round.
     recycled: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
+    # A lottery round (``Campaign.allocation == "lottery"``): residents enter in the window, the draw at
+    # ``draw_at`` (= ``release_at``) gives the vouchers to the winners. ``seed`` is secret until the draw;
+    # its SHA-256 (``commitment``) is public from the window's opening, the digest of the entries from
+    # its closing (see voucher_app/lottery).
+    entry_opens_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime)
+    entry_closes_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime)
+    draw_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime)
+    seed: Mapped[str | None] = mapped_column(String(64))
+    commitment: Mapped[str | None] = mapped_column(String(64))
+    entries_digest: Mapped[str | None] = mapped_column(String(64))
+    entry_count: Mapped[int | None] = mapped_column(Integer)
+    drawn_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime)
 
     campaign: Mapped[Campaign] = relationship(back_populates="rounds")
     allocations: Mapped[list["RoundAllocation"]] = relationship(back_populates="round",

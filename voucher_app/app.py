@@ -140,6 +140,10 @@ def check_production_safety(app: Flask) -> None:
     if key in (settings.Config.SECRET_KEY, settings.TestingConfig.SECRET_KEY) or len(key) < 32:
         raise ConfigurationError("production needs a real secret: set VOUCHER_SECRET_KEY to 32+ random "
                                  "characters (python -c 'import secrets; print(secrets.token_urlsafe(48))')")
+    id_key = str(app.config.get("ID_NUMBER_KEY") or "")
+    if id_key == settings.Config.ID_NUMBER_KEY or len(id_key) < 32:
+        raise ConfigurationError("production needs its own key for ID-number hashes: set VOUCHER_ID_NUMBER_KEY to "
+                                 "32+ random characters once, and never change it (the hashes depend on it)")
     if app.config.get("SMS_SENDER") == "outbox":
         raise ConfigurationError("production cannot use the development SMS outbox: set VOUCHER_SMS_SENDER=http "
                                  "and VOUCHER_SMS_GATEWAY_URL")

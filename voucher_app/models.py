@@ -5,6 +5,7 @@ import voucher_app.accounts.models  # noqa: F401
 import voucher_app.core.audit  # noqa: F401
 import voucher_app.core.idempotency  # noqa: F401
 import voucher_app.ledger.models  # noqa: F401
+import voucher_app.lottery.models  # noqa: F401
 import voucher_app.redemptions.models  # noqa: F401
 import voucher_app.reports.models  # noqa: F401
 import voucher_app.scheduler.models  # noqa: F401

@@ -18,6 +18,7 @@ REAL_SECRET = "production-secret-" + "k3y" * 16  # not JSON, so VOUCHER_SECRET_K
 SAFE_PRODUCTION = {
     "VOUCHER_ENV": "production",
     "VOUCHER_SECRET_KEY": REAL_SECRET,
+    "VOUCHER_ID_NUMBER_KEY": "id-number-key-" + "x9" * 16,
     "VOUCHER_SMS_SENDER": "http",
     "VOUCHER_SMS_GATEWAY_URL": "http://127.0.0.1:9/sms",
     "VOUCHER_DEBUG": "false",
@@ -28,6 +29,7 @@ SAFE_PRODUCTION = {
 UNSAFE_PRODUCTION = {
     "development secret key": ("VOUCHER_SECRET_KEY", None, "VOUCHER_SECRET_KEY"),
     "short secret key": ("VOUCHER_SECRET_KEY", "only-twenty-chars-ok", "VOUCHER_SECRET_KEY"),
+    "development ID-number key": ("VOUCHER_ID_NUMBER_KEY", None, "VOUCHER_ID_NUMBER_KEY"),
     "sms outbox": ("VOUCHER_SMS_SENDER", "outbox", "VOUCHER_SMS_SENDER"),
     "debug on": ("VOUCHER_DEBUG", "true", "VOUCHER_DEBUG"),
     "http sms without a gateway": ("VOUCHER_SMS_GATEWAY_URL", None, "VOUCHER_SMS_GATEWAY_URL"),

@@ -17,6 +17,7 @@ from voucher_app.core.extensions import limiter
 SAFE_BUT_THE_STORE = {
     "VOUCHER_ENV": "production",
     "VOUCHER_SECRET_KEY": "production-secret-" + "k3y" * 16,
+    "VOUCHER_ID_NUMBER_KEY": "id-number-key-" + "x9" * 16,
     "VOUCHER_SMS_SENDER": "http",
     "VOUCHER_SMS_GATEWAY_URL": "http://127.0.0.1:9/sms",
 }

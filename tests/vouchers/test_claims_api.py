@@ -106,7 +106,7 @@ def test_vouchers_before_where_this_worker_last_took_one_are_claimed_before_sold
     tier_id = campaign["tiers"][0]["id"]
     last = db.session.scalars(select(Voucher).where(Voucher.tier_id == tier_id)
                               .order_by(Voucher.release_at.desc(), Voucher.id.desc())).first()
-    memo.advance(tier_id, last.release_at, last.id)  # as if the two before it were still locked when it was taken
+    memo.advance(tier_id, "", last.release_at, last.id)  # as if the two before it were still locked when it was taken
     token = resident_token(client)
     assert [claim(client, token, campaign).status_code for _ in range(3)] == [201, 201, 201]
     assert code(claim(client, token, campaign)) == "sold_out"
@@ -130,7 +130,7 @@ def test_a_sold_out_tier_is_looked_at_again_within_a_second_however_steady_the_r
         seconds[0] += 0.3
         assert code(claim(client, resident_token(client), campaign)) == "sold_out"  # from memory
     db.session.execute(text("UPDATE vouchers SET status = 'available', resident_id = NULL, claim_round_id = NULL, "
-                            "resident_slot = NULL, round_slot = NULL, claimed_at = NULL, expires_at = NULL "
+                            "resident_slot = NULL, round_slot = NULL, person_id = NULL, claimed_at = NULL, expires_at = NULL "
                             "WHERE tier_id = :tier"), {"tier": campaign["tiers"][0]["id"]})
     db.session.commit()
     seconds[0] += 0.2  # 1.1 s after the database said sold out

@@ -22,7 +22,9 @@ class User(UserMixin, db.Model):
 
     __tablename__ = "users"
     __table_args__ = (
-        CheckConstraint("role <> 'resident' OR phone IS NOT NULL", name="resident_has_phone"),
+        # A resident signs in by phone, unless a community worker registered them (no smartphone).
+        CheckConstraint("role <> 'resident' OR phone IS NOT NULL OR registered_by IS NOT NULL",
+                        name="resident_has_phone"),
         CheckConstraint("role = 'resident' OR (username IS NOT NULL AND password_hash IS NOT NULL)",
                         name="staff_has_credentials"),
     )
@@ -42,6 +44,18 @@ class User(UserMixin, db.Model):
     totp_secret: Mapped[str | None] = mapped_column(String(255))
     totp_confirmed_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime)
     totp_last_step: Mapped[int | None] = mapped_column(BigInteger)
+    # A resident's profile (accounts/profile.py): district of residence, birth year, and the ID number
+    # (身份证号) as a keyed hash only. ``person_id`` names the person whose limits this account shares:
+    # another resident's account that bound the same ID number first; None = the account itself.
+    # A community worker's district is the one they serve.
+    district: Mapped[str | None] = mapped_column(String(32))
+    birth_year: Mapped[int | None] = mapped_column(Integer)
+    id_hash: Mapped[str | None] = mapped_column(String(64), index=True)
+    person_id: Mapped[str | None] = mapped_column(String(26))
+    low_income: Mapped[bool] = mapped_column(default=False, server_default=false())  # set by the bureau
+    # A resident a community worker registered (no smartphone needed): who, and when they consented.
+    registered_by: Mapped[str | None] = mapped_column(ForeignKey("users.id"))
+    consent_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime)
     created_at: Mapped[dt.datetime] = mapped_column(UTCDateTime, default=_utcnow)
     updated_at: Mapped[dt.datetime] = mapped_column(UTCDateTime, default=_utcnow, onupdate=_utcnow)
     last_login_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime)
@@ -54,6 +68,11 @@ class User(UserMixin, db.Model):
         not the user's, so that signing out or a revocation ends exactly that session, copies of
         the cookie included."""
         return self.sign_in_id
+
+    @property
+    def person(self) -> str:
+        """Whose limits this account counts against (the same ID number = the same person)."""
+        return self.person_id or self.id
 
     @property
     def masked_phone(self) -> str | None:

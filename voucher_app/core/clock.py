@@ -77,3 +77,8 @@ def city_day_bounds(day: dt.date) -> tuple[dt.datetime, dt.datetime]:
 def iso(value: dt.datetime | None) -> str | None:
     """A time as the API shows it: ISO 8601 in the city's zone, with its offset."""
     return to_city(value).isoformat() if value else None
+
+
+def parse_iso(value: str) -> dt.datetime:
+    """A time the platform wrote with ``iso`` (or any ISO 8601 with an offset), back in UTC."""
+    return dt.datetime.fromisoformat(value).astimezone(dt.timezone.utc)

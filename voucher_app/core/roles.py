@@ -10,6 +10,7 @@ class Role(str, enum.Enum):
     merchant_owner = "merchant_owner"
     admin = "admin"
     viewer = "viewer"
+    community_worker = "community_worker"  # registers and acts for residents without a smartphone
 
     @property
     def is_staff(self) -> bool:

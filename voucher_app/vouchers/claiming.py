@@ -57,15 +57,16 @@ import datetime as dt
 from dataclasses import dataclass
 
 from flask_babel import gettext as _
-from sqlalchemy import Integer, String, and_, bindparam, func, insert, or_, select, text, update
+from sqlalchemy import Integer, String, and_, bindparam, case, func, insert, or_, select, text, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import selectinload
 
 from campaigns.lifecycle import effective_status, no_such_campaign
 from campaigns.models import Campaign, CampaignStatus, Round
 from voucher_app.accounts.models import User
+from voucher_app.accounts.profile import groups_of, has_profile
 from voucher_app.core.cache import Kept
-from voucher_app.core.clock import iso
+from voucher_app.core.clock import city_day, city_day_bounds, iso, parse_iso
 from voucher_app.core.database import end_read_transaction, new_id
 from voucher_app.core.errors import (
     CampaignClosed,
@@ -113,6 +114,19 @@ class CampaignFacts:
     valid_days: int
     tier_ids: frozenset[str]
     rounds: tuple[RoundFacts, ...]
+    allocation: str = "fcfs"
+    resident_districts: frozenset[str] = frozenset()
+    requires_profile: bool = False
+    limit_per_day: int | None = None
+    reserved: tuple[tuple[str, str, dt.datetime], ...] = ()  # (tier id, group, until) of every reserved quota
+
+    def pools(self, tier_id: str, groups: frozenset[str], now: dt.datetime) -> tuple[str, ...]:
+        """The pools a resident in ``groups`` may take a voucher of the tier from, in the order tried:
+        the quotas reserved for their groups, the general pool, then quotas whose time has passed."""
+        quotas = [(group, until) for tier, group, until in self.reserved if tier == tier_id]
+        own = tuple(group for group, until in quotas if group in groups and until > now)
+        lapsed = tuple(group for group, until in quotas if until <= now)
+        return own + ("",) + lapsed
 
 
 class _Memo:
@@ -148,21 +162,21 @@ class _Memo:
         except NotFound:
             return None
 
-    def is_sold_out(self, tier_id: str) -> bool:
-        return self._sold_out.get(tier_id) is not None
+    def is_sold_out(self, tier_id: str, pool: str = "") -> bool:
+        return self._sold_out.get((tier_id, pool)) is not None
 
-    def sold_out(self, tier_id: str, now: dt.datetime, next_release: dt.datetime | None) -> None:
+    def sold_out(self, tier_id: str, pool: str, now: dt.datetime, next_release: dt.datetime | None) -> None:
         ttl = 1.0
         if next_release is not None:
             ttl = min(ttl, max((next_release - now).total_seconds(), 0.0))
-        self._sold_out.put(tier_id, True, ttl)
+        self._sold_out.put((tier_id, pool), True, ttl)
 
-    def frontier(self, tier_id: str) -> tuple[dt.datetime, str] | None:
-        return self._frontier.get(tier_id)
+    def frontier(self, tier_id: str, pool: str) -> tuple[dt.datetime, str] | None:
+        return self._frontier.get((tier_id, pool))
 
-    def advance(self, tier_id: str, release_at: dt.datetime, voucher_id: str) -> None:
-        """The last voucher of the tier this process took: unclaimed ones are after it (see ``_CLAIM_ALL``)."""
-        self._frontier.put(tier_id, (release_at, voucher_id))
+    def advance(self, tier_id: str, pool: str, release_at: dt.datetime, voucher_id: str) -> None:
+        """The last voucher of the pool this process took: unclaimed ones are after it (see ``_CLAIM_ALL``)."""
+        self._frontier.put((tier_id, pool), (release_at, voucher_id))
 
     def forget(self) -> None:
         """Remember nothing about any campaign any more, its page counts included."""
@@ -189,7 +203,11 @@ def _load_facts(campaign_id: str) -> CampaignFacts:
         limit_per_resident=campaign.limit_per_resident, limit_per_round=campaign.limit_per_round,
         valid_days=campaign.valid_days, tier_ids=frozenset(t.id for t in campaign.tiers),
         rounds=tuple(RoundFacts(r.id, r.release_at, {a.tier_id: a.quantity for a in r.allocations})
-                     for r in campaign.rounds))
+                     for r in campaign.rounds),
+        allocation=campaign.allocation, resident_districts=frozenset(campaign.resident_districts or ()),
+        requires_profile=campaign.requires_profile, limit_per_day=campaign.limit_per_day,
+        reserved=tuple((tier.id, quota["group"], parse_iso(quota["until"]))
+                       for tier in campaign.tiers for quota in tier.reserved or ()))
 
 
 def _check_open(facts: CampaignFacts, tier_id: str, now: dt.datetime) -> tuple[RoundFacts, dt.datetime | None]:
@@ -220,14 +238,23 @@ _ledger = LedgerEntry.__table__
 # would visit every voucher the resident holds.
 def _highest(slot, scope, scope_param: str):
     return func.coalesce(select(func.max(slot)).where(scope == bindparam(scope_param),
-                                                      _vouchers.c.resident_id == bindparam("p_resident_id"))
+                                                      _vouchers.c.person_id == bindparam("p_person_id"))
                          .scalar_subquery(), 0)
 
 
+# Claims today count only where the campaign limits them (``p_day_start`` is then the city day's start):
+# the resident's few vouchers in the campaign, through the slot's unique index.
+_in_day = case((bindparam("p_day_start", type_=_vouchers.c.claimed_at.type).is_(None), 0),
+               else_=select(func.count()).where(_vouchers.c.campaign_id == bindparam("p_campaign_id"),
+                                                _vouchers.c.person_id == bindparam("p_person_id"),
+                                                _vouchers.c.claimed_at >= bindparam("p_day_start"))
+               .scalar_subquery())
 _held = select(_highest(_vouchers.c.resident_slot, _vouchers.c.campaign_id, "p_campaign_id").label("in_campaign"),
-               _highest(_vouchers.c.round_slot, _vouchers.c.claim_round_id, "p_round_id").label("in_round")).subquery()
+               _highest(_vouchers.c.round_slot, _vouchers.c.claim_round_id, "p_round_id").label("in_round"),
+               _in_day.label("in_day")).subquery()
 _LOOK = Prepared(
-    select(_held.c.in_campaign, _held.c.in_round, _records.c.request_hash, _records.c.status, _records.c.body)
+    select(_held.c.in_campaign, _held.c.in_round, _held.c.in_day, _records.c.request_hash, _records.c.status,
+           _records.c.body)
     .select_from(_held.outerjoin(_records, and_(_records.c.user_id == bindparam("p_resident_id"),
                                                 _records.c.key == bindparam("p_key")))))
 
@@ -237,7 +264,8 @@ _CLAIMABLE_STATUSES = (CampaignStatus.scheduled, CampaignStatus.open)
 _campaign_status = _STATUS_OF_CAMPAIGN.scalar_subquery()
 
 _PICK = (select(_vouchers.c.id)
-         .where(_vouchers.c.tier_id == bindparam("p_tier_id"), _vouchers.c.status == VoucherStatus.available.value,
+         .where(_vouchers.c.tier_id == bindparam("p_tier_id"), _vouchers.c.pool == bindparam("p_pool"),
+                _vouchers.c.status == VoucherStatus.available.value,
                 _vouchers.c.release_at <= bindparam("p_now", type_=_vouchers.c.release_at.type))
          .order_by(_vouchers.c.release_at, _vouchers.c.id).limit(1)
          .scalar_subquery())
@@ -247,7 +275,7 @@ _TAKE = Prepared(
     .where(_vouchers.c.id == _PICK, _vouchers.c.status == VoucherStatus.available.value,
            or_(*(_campaign_status == s.value for s in _CLAIMABLE_STATUSES)))
     .values(status=VoucherStatus.claimed.value, resident_id=bindparam("p_resident_id"),
-            claim_round_id=bindparam("p_round_id"), resident_slot=bindparam("p_resident_slot"),
+            person_id=bindparam("p_person_id"), claim_round_id=bindparam("p_round_id"), resident_slot=bindparam("p_resident_slot"),
             round_slot=bindparam("p_round_slot"),
             claimed_at=bindparam("p_claimed_at", type_=_vouchers.c.claimed_at.type),
             expires_at=bindparam("p_expires_at", type_=_vouchers.c.expires_at.type))
@@ -264,7 +292,20 @@ _REMEMBER = Prepared(insert(_records).values(
     created_at=bindparam("p_created_at", type_=_records.c.created_at.type)))
 
 
-def _refuse_over_limit(facts: CampaignFacts, in_campaign: int, in_round: int) -> None:
+def refuse_ineligible(facts: CampaignFacts, resident: User) -> None:
+    """The campaign's rules about who may take part: its profile and district conditions."""
+    if facts.requires_profile and not has_profile(resident):
+        raise NotEligible(_("This campaign is for residents who have completed their profile (district, "
+                            "birth year and ID number). Please complete it first."), profile_required=True)
+    if facts.resident_districts and resident.district not in facts.resident_districts:
+        raise NotEligible(_("This campaign is for residents of certain districts only."),
+                          resident_districts=sorted(facts.resident_districts))
+
+
+def _refuse_over_limit(facts: CampaignFacts, in_campaign: int, in_round: int, in_day: int = 0) -> None:
+    if facts.limit_per_day is not None and in_day >= facts.limit_per_day:
+        raise LimitReached(_("You already claimed the most vouchers this campaign allows in one day (%(n)d). "
+                             "Try again tomorrow.", n=facts.limit_per_day))
     if in_campaign >= facts.limit_per_resident:
         raise LimitReached(_("You already hold the most vouchers this campaign allows (%(n)d).",
                              n=facts.limit_per_resident))
@@ -273,10 +314,15 @@ def _refuse_over_limit(facts: CampaignFacts, in_campaign: int, in_round: int) ->
                              "Try again in the next round.", n=facts.limit_per_round))
 
 
-def _found_sold_out(tier_id: str, now: dt.datetime, next_release: dt.datetime | None) -> SoldOut:
-    """The database found nothing left: remembered here (until the next release, a second at most)."""
-    memo.sold_out(tier_id, now, next_release)
+def _found_sold_out(tier_id: str, pool: str, now: dt.datetime, next_release: dt.datetime | None) -> SoldOut:
+    """The database found nothing left in the pool: remembered here (until the next release, a second at most)."""
+    memo.sold_out(tier_id, pool, now, next_release)
     return _sold_out(next_release)
+
+
+def _day_start(facts: CampaignFacts, now: dt.datetime) -> dt.datetime | None:
+    """Where today's claims begin, when the campaign limits claims per day."""
+    return city_day_bounds(city_day(now))[0] if facts.limit_per_day is not None else None
 
 
 def _valid_until(facts: CampaignFacts, now: dt.datetime) -> dt.datetime:
@@ -302,14 +348,21 @@ def claim_voucher(campaign_id: str, tier_id: str, resident: User, now: dt.dateti
                   key: str | None = None) -> tuple[dict, int]:
     """Claim one voucher of ``tier_id`` for ``resident``; returns the answer's body and HTTP status.
 
-    A request repeating an earlier ``key`` gets the earlier answer, and nothing else happens.
+    A request repeating an earlier ``key`` gets the earlier answer, and nothing else happens. Limits
+    count per person (``User.person``); a tier's reserved quotas are pools only their group may take
+    from until their time has passed (``CampaignFacts.pools``), tried before the general pool.
     """
     request_hash = fingerprint("claim", {"campaign_id": campaign_id, "tier_id": tier_id})
     for _attempt in range(CLAIM_RETRIES):
         facts = memo.campaign(campaign_id)
         try:
             current_round, next_release = _check_open(facts, tier_id, now)
-            if memo.is_sold_out(tier_id):  # the cheap refusal: one key lookup at most, no counts
+            if facts.allocation == "lottery":
+                raise NotEligible(_("This campaign's vouchers are given by a lottery draw: enter the draw instead."))
+            refuse_ineligible(facts, resident)
+            pools = facts.pools(tier_id, groups_of(resident, now), now) if facts.reserved else ("",)
+            pools = tuple(pool for pool in pools if not memo.is_sold_out(tier_id, pool))
+            if not pools:  # the cheap refusal: a key lookup per pool, no counts
                 raise _sold_out(next_release)  # not re-armed: a second at most from the database's word
         except DomainError:
             stored = replay(resident.id, key, request_hash)  # a first answer outlives the hours and the sell-out
@@ -318,57 +371,62 @@ def claim_voucher(campaign_id: str, tier_id: str, resident: User, now: dt.dateti
             raise
         try:
             if not hot().sqlite:
-                return _claim_in_one_statement(facts, tier_id, resident.id, current_round, next_release, now, key,
-                                               request_hash)
-            look = hot().one(_LOOK, p_resident_id=resident.id, p_campaign_id=campaign_id,
-                             p_round_id=current_round.id, p_key=key)
+                return _claim_in_one_statement(facts, tier_id, pools, resident, current_round, next_release, now,
+                                               key, request_hash)
+            look = hot().one(_LOOK, p_resident_id=resident.id, p_person_id=resident.person, p_campaign_id=campaign_id,
+                             p_round_id=current_round.id, p_key=key, p_day_start=_day_start(facts, now))
             stored = first_answer(request_hash, look.request_hash, look.status, look.body)
             if stored is not None:
                 return stored
-            _refuse_over_limit(facts, look.in_campaign, look.in_round)
-            return _take_voucher(facts, tier_id, resident.id, current_round, next_release, now, key, request_hash,
+            _refuse_over_limit(facts, look.in_campaign, look.in_round, look.in_day)
+            return _take_voucher(facts, tier_id, pools, resident, current_round, next_release, now, key, request_hash,
                                  (look.in_campaign, look.in_round))
         except IntegrityError:
             continue  # a parallel request took the slot or the key first: look again
     raise LimitReached()
 
 
-def _take_voucher(facts: CampaignFacts, tier_id: str, resident_id: str, current_round: RoundFacts,
-                  next_release: dt.datetime | None, now: dt.datetime, key: str | None, request_hash: str,
-                  held: tuple[int, int]):
+def _take_voucher(facts: CampaignFacts, tier_id: str, pools: tuple[str, ...], resident: User,
+                  current_round: RoundFacts, next_release: dt.datetime | None, now: dt.datetime, key: str | None,
+                  request_hash: str, held: tuple[int, int]):
     """SQLite's write transaction: three statements, nothing read first, so the write lock — which
     every claim of every worker queues for — is held as briefly as can be. The slots come from the
     read before (a parallel claim of the same resident that took them first makes this fail on the
     slot's unique constraint, and the caller looks again); the campaign's status is a condition of
-    the take itself."""
+    the take itself. A pool found empty is remembered, and the next one tried."""
     valid_until = _valid_until(facts, now)
-    end_read_transaction()
-    with hot().transaction() as tx:
-        taken = tx.one(_TAKE, p_tier_id=tier_id, p_now=now, p_resident_id=resident_id, p_round_id=current_round.id,
-                       p_resident_slot=held[0] + 1, p_round_slot=held[1] + 1, p_claimed_at=now,
-                       p_expires_at=valid_until, p_campaign_id=facts.id)
+    for pool in pools:
+        end_read_transaction()
+        with hot().transaction() as tx:
+            taken = tx.one(_TAKE, p_tier_id=tier_id, p_pool=pool, p_now=now, p_resident_id=resident.id,
+                           p_person_id=resident.person, p_round_id=current_round.id, p_resident_slot=held[0] + 1,
+                           p_round_slot=held[1] + 1, p_claimed_at=now, p_expires_at=valid_until,
+                           p_campaign_id=facts.id)
+            if taken is not None:
+                answer = _claimed(facts, taken, now, valid_until)
+                tx.run(_RESERVE, p_id=new_id(), p_campaign_id=facts.id, p_voucher_id=taken.id,
+                       p_amount_cents=taken.discount_cents, p_at=now)
+                if key is not None:
+                    tx.run(_REMEMBER, p_user_id=resident.id, p_key=key, p_request_hash=request_hash,
+                           p_body=answer[0], p_created_at=now)
         if taken is not None:
-            answer = _claimed(facts, taken, now, valid_until)
-            tx.run(_RESERVE, p_id=new_id(), p_campaign_id=facts.id, p_voucher_id=taken.id,
-                   p_amount_cents=taken.discount_cents, p_at=now)
-            if key is not None:
-                tx.run(_REMEMBER, p_user_id=resident_id, p_key=key, p_request_hash=request_hash, p_body=answer[0],
-                       p_created_at=now)
-    if taken is None:
-        raise _refusal_after_nothing_taken(facts, tier_id, now, next_release)
-    counts.claimed(facts.id, taken.tier_id)
-    return answer
+            counts.claimed(facts.id, taken.tier_id)
+            return answer
+        refusal = _refusal_after_nothing_taken(facts, tier_id, pool, now, next_release)
+        if not isinstance(refusal, SoldOut):
+            raise refusal
+    raise refusal
 
 
-def _refusal_after_nothing_taken(facts: CampaignFacts, tier_id: str, now: dt.datetime,
+def _refusal_after_nothing_taken(facts: CampaignFacts, tier_id: str, pool: str, now: dt.datetime,
                                  next_release: dt.datetime | None) -> DomainError:
-    """Nothing was taken: the campaign was cancelled or closed since the snapshot, or the tier is sold out.
+    """Nothing was taken: the campaign was cancelled or closed since the snapshot, or the pool is sold out.
     (The scheduler recording scheduled → open is no change: the period, which decides openness by
     the clock, never changes after publishing.)"""
     if CampaignStatus(hot().one(_STATUS, p_campaign_id=facts.id).status) not in _CLAIMABLE_STATUSES:
         memo.forget()
         return CampaignClosed()
-    return _found_sold_out(tier_id, now, next_release)
+    return _found_sold_out(tier_id, pool, now, next_release)
 
 
 # PostgreSQL: the whole claim in one statement ---------------------------------------------------------
@@ -392,22 +450,27 @@ WITH prior AS (
     SELECT request_hash, status, body FROM idempotency_records WHERE user_id = :resident_id AND key = :key
 ), held AS (  -- the highest slots are the counts (see _LOOK)
     SELECT coalesce((SELECT max(resident_slot) FROM vouchers
-                     WHERE campaign_id = :campaign_id AND resident_id = :resident_id), 0) AS in_campaign,
+                     WHERE campaign_id = :campaign_id AND person_id = :person_id), 0) AS in_campaign,
            coalesce((SELECT max(round_slot) FROM vouchers
-                     WHERE claim_round_id = :round_id AND resident_id = :resident_id), 0) AS in_round
+                     WHERE claim_round_id = :round_id AND person_id = :person_id), 0) AS in_round,
+           CASE WHEN CAST(:day_start AS timestamptz) IS NULL THEN 0
+                ELSE (SELECT count(*) FROM vouchers WHERE campaign_id = :campaign_id AND person_id = :person_id
+                        AND claimed_at >= :day_start) END AS in_day
 ), pick AS (
     SELECT id FROM vouchers
-    WHERE tier_id = :tier_id AND status = 'available' AND release_at <= :now
+    WHERE tier_id = :tier_id AND pool = :pool AND status = 'available' AND release_at <= :now
       AND (release_at, id) >= (:after_release, :after_id)
       AND NOT EXISTS (SELECT 1 FROM prior)
       AND (SELECT in_campaign FROM held) < :limit_per_resident AND (SELECT in_round FROM held) < :limit_per_round
+      AND (SELECT in_day FROM held) < coalesce(CAST(:limit_per_day AS integer), 2147483647)
     ORDER BY release_at, id LIMIT 1 FOR UPDATE SKIP LOCKED
 ), still_open AS (  -- the latest status, locked against a cancel; only once a voucher is picked
     SELECT 1 FROM campaigns WHERE id = :campaign_id AND status IN ('scheduled', 'open')
       AND EXISTS (SELECT 1 FROM pick)
     FOR KEY SHARE
 ), taken AS (
-    UPDATE vouchers v SET status = 'claimed', resident_id = :resident_id, claim_round_id = :round_id,
+    UPDATE vouchers v SET status = 'claimed', resident_id = :resident_id, person_id = :person_id,
+        claim_round_id = :round_id,
         resident_slot = held.in_campaign + 1, round_slot = held.in_round + 1, claimed_at = :now,
         expires_at = :expires_at
     FROM pick, held
@@ -425,34 +488,42 @@ WITH prior AS (
                              'expires_at', CAST(:expires_at_iso AS text)), :now
     FROM taken WHERE CAST(:key AS varchar) IS NOT NULL
 )
-SELECT held.in_campaign, held.in_round, prior.request_hash, prior.status AS answer_status, prior.body AS answer,
+SELECT held.in_campaign, held.in_round, held.in_day, prior.request_hash, prior.status AS answer_status, prior.body AS answer,
        taken.id, taken.tier_id, taken.threshold_cents, taken.discount_cents, taken.release_at
 FROM held LEFT JOIN prior ON true LEFT JOIN taken ON true
-""").columns(in_campaign=Integer, in_round=Integer, request_hash=String, answer_status=Integer,
+""").columns(in_campaign=Integer, in_round=Integer, in_day=Integer, request_hash=String, answer_status=Integer,
              answer=_records.c.body.type, id=String, tier_id=String, threshold_cents=Integer,
              discount_cents=Integer, release_at=_vouchers.c.release_at.type))
 _THE_START = (dt.datetime(1970, 1, 1, tzinfo=dt.timezone.utc), "")
 
 
-def _claim_in_one_statement(facts: CampaignFacts, tier_id: str, resident_id: str, current_round: RoundFacts,
-                            next_release: dt.datetime | None, now: dt.datetime, key: str | None, request_hash: str):
+def _claim_in_one_statement(facts: CampaignFacts, tier_id: str, pools: tuple[str, ...], resident: User,
+                            current_round: RoundFacts, next_release: dt.datetime | None, now: dt.datetime,
+                            key: str | None, request_hash: str):
     valid_until = _valid_until(facts, now)
-    after = memo.frontier(tier_id)
-    while True:
-        after_release, after_id = after or _THE_START
-        row = hot().write(_CLAIM_ALL, tier_id=tier_id, now=now, resident_id=resident_id, round_id=current_round.id,
-                          limit_per_resident=facts.limit_per_resident, limit_per_round=facts.limit_per_round,
-                          expires_at=valid_until, campaign_id=facts.id, ledger_id=new_id(), key=key,
-                          request_hash=request_hash, claimed_at_iso=iso(now), expires_at_iso=iso(valid_until),
-                          after_release=after_release, after_id=after_id)
-        stored = first_answer(request_hash, row.request_hash, row.answer_status, row.answer)
-        if stored is not None:
-            return stored
-        if row.id is not None:
-            memo.advance(tier_id, row.release_at, row.id)
-            counts.claimed(facts.id, row.tier_id)
-            return _claimed(facts, row, now, valid_until)
-        _refuse_over_limit(facts, row.in_campaign, row.in_round)
-        if after is None:
-            raise _refusal_after_nothing_taken(facts, tier_id, now, next_release)
-        after = None  # nothing after the frontier: once more from the start before "sold out"
+    for pool in pools:
+        after = memo.frontier(tier_id, pool)
+        while True:
+            after_release, after_id = after or _THE_START
+            row = hot().write(_CLAIM_ALL, tier_id=tier_id, pool=pool, now=now, resident_id=resident.id,
+                              person_id=resident.person, round_id=current_round.id,
+                              limit_per_resident=facts.limit_per_resident, limit_per_round=facts.limit_per_round,
+                              limit_per_day=facts.limit_per_day, day_start=_day_start(facts, now),
+                              expires_at=valid_until, campaign_id=facts.id, ledger_id=new_id(), key=key,
+                              request_hash=request_hash, claimed_at_iso=iso(now), expires_at_iso=iso(valid_until),
+                              after_release=after_release, after_id=after_id)
+            stored = first_answer(request_hash, row.request_hash, row.answer_status, row.answer)
+            if stored is not None:
+                return stored
+            if row.id is not None:
+                memo.advance(tier_id, pool, row.release_at, row.id)
+                counts.claimed(facts.id, row.tier_id)
+                return _claimed(facts, row, now, valid_until)
+            _refuse_over_limit(facts, row.in_campaign, row.in_round, row.in_day)
+            if after is None:
+                break
+            after = None  # nothing after the frontier: once more from the start before "sold out"
+        refusal = _refusal_after_nothing_taken(facts, tier_id, pool, now, next_release)
+        if not isinstance(refusal, SoldOut):
+            raise refusal
+    raise refusal
