@@ -7,7 +7,10 @@ field paths (``tiers.0.discount_cents``) point back at the inputs that caused th
 string the user typed, so a form with mistakes comes back exactly as it was sent.
 
 Rows of the tier and round tables are numbered in the input names (``tiers-0-name``,
-``rounds-0-release_at``, ``rounds-0-q-0`` = round 0's quantity of tier row 0). Numbers may have
+``rounds-0-release_at``, ``rounds-0-q-0`` = round 0's quantity of tier row 0). A tier row holds its
+kind (an amount off, or a percent off up to a cap) and its reserved quotas, one per group
+(``tiers-0-reserved-elderly-quantity``); a round row both a first-come round's release time and a
+lottery round's window, of which the campaign's allocation decides which is read. Numbers may have
 gaps (a row removed without JavaScript renumbering); a row left wholly empty is ignored, which is
 how the spare row the page always offers stays harmless.
 """
@@ -24,24 +27,31 @@ from werkzeug.datastructures import MultiDict
 from campaigns import rules, service
 from campaigns.labels import category_labels, kind_labels
 from campaigns.models import Campaign, CampaignStatus
-from campaigns.schemas import CampaignIn, CampaignPatch
-from voucher_app.core.clock import city_zone, to_city
+from campaigns.schemas import LOTTERY_FIELDS, CampaignIn, CampaignPatch
+from voucher_app.accounts.profile import GROUPS
+from voucher_app.core.clock import city_zone, parse_iso, to_city
 from voucher_app.core.errors import ValidationError
 from voucher_app.core.money import UnreadableAmount, parse_yuan, yuan_text
 from voucher_app.core.validation import validate
 
-CHOICE_GROUPS = ("measure_codes", "merchant_categories", "districts", "valid_weekdays")
+CHOICE_GROUPS = ("measure_codes", "merchant_categories", "districts", "resident_districts", "valid_weekdays")
 TEXT_FIELDS = ("name", "description", "kind", "budget", "starts_at", "ends_at", "limit_per_resident",
-               "limit_per_round", "valid_days", "valid_from", "valid_to")
-TIER_FIELDS = ("name", "threshold", "discount", "quantity")
+               "limit_per_round", "limit_per_day", "limit_per_merchant_day", "valid_days", "valid_from", "valid_to",
+               "allocation")
+CHECKBOXES = ("recycle_expired", "requires_profile")
+TIER_FIELDS = ("name", "threshold", "discount", "percent", "cap", "quantity")
+TIER_KINDS = ("amount", "percent")
+ROUND_TIMES = ("release_at", *LOTTERY_FIELDS)
 
 # API field of a tier → the input of its row that holds it.
-_TIER_INPUT = {"name": "name", "threshold_cents": "threshold", "discount_cents": "discount", "quantity": "quantity"}
+_TIER_INPUT = {"name": "name", "threshold_cents": "threshold", "discount_cents": "discount", "quantity": "quantity",
+               "percent": "percent", "cap_cents": "cap"}
 # API top-level field → the input that holds it, where the names differ.
 _TOP_INPUT = {"budget_cents": "budget"}
 
-_TIER_KEY = re.compile(r"^tiers-(\d{1,4})-(?:name|threshold|discount|quantity)$")
-_ROUND_KEY = re.compile(r"^rounds-(\d{1,4})-(?:release_at|q-\d{1,4})$")
+_TIER_KEY = re.compile(r"^tiers-(\d{1,4})-(?:name|threshold|discount|percent|cap|quantity|kind|"
+                       r"reserved-\w{1,20}-(?:quantity|until))$")
+_ROUND_KEY = re.compile(r"^rounds-(\d{1,4})-(?:release_at|entry_opens_at|entry_closes_at|draw_at|q-\d{1,4})$")
 _COUNT = re.compile(r"^\d{1,9}$")
 _CLOCK_TIME = re.compile(r"^([01]\d|2[0-3]):([0-5]\d)(?::[0-5]\d)?$")
 _SEPARATORS = re.compile(r"[\s,，]")
@@ -54,6 +64,9 @@ FIELD_LABELS = {
     "valid_days": _l("Days a voucher stays valid after claiming"), "valid_from": _l("Valid hours"),
     "valid_to": _l("Valid hours"), "valid_weekdays": _l("Weekdays"),
     "recycle_expired": _l("Recycle expired vouchers"), "tiers": _l("Voucher tiers"), "rounds": _l("Rounds"),
+    "resident_districts": _l("Residents of"), "requires_profile": _l("Requires a resident profile"),
+    "limit_per_day": _l("Limit per day"), "limit_per_merchant_day": _l("Limit per shop and day"),
+    "allocation": _l("How vouchers are given out"),
 }
 
 
@@ -114,24 +127,39 @@ def city_time_input(value: dt.datetime | None) -> str:
 
 # The editor form -----------------------------------------------------------------------------------------
 
+def _no_quotas() -> dict[str, dict[str, str]]:
+    return {group: {"quantity": "", "until": ""} for group in GROUPS}
+
+
 @dataclass
 class TierRow:
     name: str = ""
     threshold: str = ""
     discount: str = ""
     quantity: str = ""
+    kind: str = "amount"  # or "percent": ``percent`` off up to ``cap`` yuan, instead of ``discount``
+    percent: str = ""
+    cap: str = ""
+    reserved: dict[str, dict[str, str]] = field(default_factory=_no_quotas)  # group → quantity and until
 
     def is_blank(self) -> bool:
-        return not any(getattr(self, f).strip() for f in TIER_FIELDS)
+        """Nothing typed (the kind is a choice, always sent)."""
+        return not any(getattr(self, f).strip() for f in TIER_FIELDS) and not self.has_reserved()
+
+    def has_reserved(self) -> bool:
+        return any(text.strip() for quota in self.reserved.values() for text in quota.values())
 
 
 @dataclass
 class RoundRow:
     release_at: str = ""
     quantities: list[str] = field(default_factory=list)  # one per tier row, in the tier rows' order
+    entry_opens_at: str = ""
+    entry_closes_at: str = ""
+    draw_at: str = ""
 
     def is_blank(self) -> bool:
-        return not self.release_at.strip() and not any(q.strip() for q in self.quantities)
+        return not any(getattr(self, t).strip() for t in ROUND_TIMES) and not any(q.strip() for q in self.quantities)
 
 
 @dataclass
@@ -145,6 +173,7 @@ class EditorForm:
     values: dict[str, str] = field(default_factory=dict)
     chosen: dict[str, list[str]] = field(default_factory=dict)
     recycle_expired: bool = False
+    requires_profile: bool = False
     tiers: list[TierRow] = field(default_factory=list)
     rounds: list[RoundRow] = field(default_factory=list)
     errors: dict[str, list[str]] = field(default_factory=dict)
@@ -152,6 +181,8 @@ class EditorForm:
     # API index → row number of the rows sent to the API (blank rows are skipped); None = the same.
     _tier_rows: list[int] | None = None
     _round_rows: list[int] | None = None
+    # Per tier sent to the API, the groups of its reserved quotas in the order sent.
+    _reserved_groups: list[list[str]] | None = None
     _unreadable: set[str] = field(default_factory=set)
 
     # Building ---------------------------------------------------------------------------------------
@@ -159,7 +190,7 @@ class EditorForm:
     @classmethod
     def blank(cls) -> EditorForm:
         """A new campaign: the API's defaults for limits and validity, one empty tier and round."""
-        return cls(values={"limit_per_resident": "1", "limit_per_round": "1", "valid_days": "7"})
+        return cls(values={"limit_per_resident": "1", "limit_per_round": "1", "valid_days": "7", "allocation": "fcfs"})
 
     @classmethod
     def from_campaign(cls, campaign: Campaign) -> EditorForm:
@@ -171,19 +202,26 @@ class EditorForm:
                 "ends_at": city_time_input(campaign.ends_at),
                 "limit_per_resident": str(campaign.limit_per_resident),
                 "limit_per_round": str(campaign.limit_per_round), "valid_days": str(campaign.valid_days),
+                "limit_per_day": _count_text(campaign.limit_per_day),
+                "limit_per_merchant_day": _count_text(campaign.limit_per_merchant_day),
                 "valid_from": campaign.valid_from or "", "valid_to": campaign.valid_to or "",
+                "allocation": campaign.allocation,
             },
             chosen={
                 "measure_codes": list(campaign.measure_codes),
                 "merchant_categories": list(campaign.merchant_categories or []),
                 "districts": list(campaign.districts or []),
+                "resident_districts": list(campaign.resident_districts or []),
                 "valid_weekdays": [str(d) for d in campaign.valid_weekdays or []],
             },
             recycle_expired=campaign.recycle_expired,
-            tiers=[TierRow(t.name, yuan_text(grouping=False, cents=t.threshold_cents), yuan_text(grouping=False, cents=t.discount_cents), str(t.quantity))
-                   for t in campaign.tiers],
-            rounds=[RoundRow(city_time_input(r.release_at), [str(r.quantity_of(t.id)) for t in campaign.tiers])
+            requires_profile=campaign.requires_profile,
+            tiers=[_tier_row(t) for t in campaign.tiers],
+            rounds=[RoundRow(release_at=city_time_input(r.release_at) if campaign.allocation != "lottery" else "",
+                             quantities=[str(r.quantity_of(t.id)) for t in campaign.tiers],
+                             **{name: city_time_input(getattr(r, name)) for name in LOTTERY_FIELDS})
                     for r in campaign.rounds],
+            _reserved_groups=[[q["group"] for q in t.reserved or ()] for t in campaign.tiers],
         )
 
     @classmethod
@@ -195,9 +233,15 @@ class EditorForm:
             values={name: formdata.get(name, "") for name in TEXT_FIELDS},
             chosen={group: formdata.getlist(group) for group in CHOICE_GROUPS},
             recycle_expired=bool(formdata.get("recycle_expired")),
-            tiers=[TierRow(*(formdata.get(f"tiers-{i}-{f}", "") for f in TIER_FIELDS)) for i in tier_numbers],
-            rounds=[RoundRow(formdata.get(f"rounds-{r}-release_at", ""),
-                             [formdata.get(f"rounds-{r}-q-{i}", "") for i in tier_numbers]) for r in round_numbers],
+            requires_profile=bool(formdata.get("requires_profile")),
+            tiers=[TierRow(**{f: formdata.get(f"tiers-{i}-{f}", "") for f in TIER_FIELDS},
+                           kind=formdata.get(f"tiers-{i}-kind") or "amount",
+                           reserved={group: {part: formdata.get(f"tiers-{i}-reserved-{group}-{part}", "")
+                                             for part in ("quantity", "until")} for group in GROUPS})
+                   for i in tier_numbers],
+            rounds=[RoundRow(**{t: formdata.get(f"rounds-{r}-{t}", "") for t in ROUND_TIMES},
+                             quantities=[formdata.get(f"rounds-{r}-q-{i}", "") for i in tier_numbers])
+                    for r in round_numbers],
         )
 
     def with_spare_rows(self) -> EditorForm:
@@ -247,12 +291,18 @@ class EditorForm:
         self._read(body, "ends_at", "ends_at", parse_city_time, required=True)
         body["merchant_categories"] = self.chosen.get("merchant_categories", [])
         body["districts"] = self.chosen.get("districts", [])
+        body["resident_districts"] = self.chosen.get("resident_districts", [])
+        body["requires_profile"] = self.requires_profile
         for name in ("limit_per_resident", "limit_per_round", "valid_days"):
             self._read(body, name, name, parse_count, required=True)
+        for name in ("limit_per_day", "limit_per_merchant_day"):  # blank = no such limit
+            body[name] = None
+            self._read(body, name, name, parse_count, required=False)
         body["valid_hours"] = self._valid_hours()
         body["valid_weekdays"] = self._weekdays()
         body["recycle_expired"] = self.recycle_expired
-        body["tiers"], body["rounds"] = self._tables()
+        body["allocation"] = self.values.get("allocation", "").strip() or "fcfs"
+        body["tiers"], body["rounds"] = self._tables(lottery=body["allocation"] == "lottery")
         return body
 
     def _read(self, body: dict, key: str, name: str, parse, *, required: bool) -> None:
@@ -292,25 +342,43 @@ class EditorForm:
             return None
         return sorted({int(d) for d in chosen})
 
-    def _tables(self) -> tuple[list[dict], list[dict]]:
+    def _tables(self, *, lottery: bool) -> tuple[list[dict], list[dict]]:
         kept = [i for i in range(len(self.tiers)) if not self._tier_blank(i)]
-        tiers = []
+        tiers, reserved_groups = [], []
         for i in kept:
             row, tier = self.tiers[i], {"name": self.tiers[i].name.strip()}
             if not tier["name"]:
                 del tier["name"]
             self._read_cell(tier, "threshold_cents", f"tiers-{i}-threshold", row.threshold, parse_yuan, default=0)
-            self._read_cell(tier, "discount_cents", f"tiers-{i}-discount", row.discount, parse_yuan)
+            if row.kind == "percent":
+                self._read_cell(tier, "percent", f"tiers-{i}-percent", row.percent, parse_count)
+                self._read_cell(tier, "cap_cents", f"tiers-{i}-cap", row.cap, parse_yuan)
+            else:
+                self._read_cell(tier, "discount_cents", f"tiers-{i}-discount", row.discount, parse_yuan)
+                if tier.get("discount_cents") == 0:
+                    self._refuse(f"tiers-{i}-discount", _("The discount must be more than 0."))
             self._read_cell(tier, "quantity", f"tiers-{i}-quantity", row.quantity, parse_count)
-            if tier.get("discount_cents") == 0:
-                self._refuse(f"tiers-{i}-discount", _("The discount must be more than 0."))
+            tier["reserved"], groups = [], []
+            for group in GROUPS:
+                typed = row.reserved.get(group, {})
+                if not any(text.strip() for text in typed.values()):
+                    continue
+                quota: dict = {"group": group}
+                name = f"tiers-{i}-reserved-{group}"
+                self._read_cell(quota, "quantity", f"{name}-quantity", typed.get("quantity", ""), parse_count)
+                self._read_cell(quota, "until", f"{name}-until", typed.get("until", ""), parse_city_time)
+                tier["reserved"].append(quota)
+                groups.append(group)
             tiers.append(tier)
+            reserved_groups.append(groups)
+        self._reserved_groups = reserved_groups
         rounds, round_rows = [], []
         for r, rnd in enumerate(self.rounds):
             if rnd.is_blank():
                 continue
             entry: dict = {}
-            self._read_cell(entry, "release_at", f"rounds-{r}-release_at", rnd.release_at, parse_city_time)
+            for name in LOTTERY_FIELDS if lottery else ("release_at",):
+                self._read_cell(entry, name, f"rounds-{r}-{name}", getattr(rnd, name), parse_city_time)
             quantities = []
             for i in kept:
                 cell: dict = {}
@@ -370,7 +438,7 @@ class EditorForm:
         if head == "valid_hours":
             return "valid_to" if parts[-1] == "to" else "valid_from"
         head = _TOP_INPUT.get(head, head)
-        if head in TEXT_FIELDS or head in CHOICE_GROUPS or head in ("recycle_expired", "tiers", "rounds"):
+        if head in TEXT_FIELDS or head in CHOICE_GROUPS or head in CHECKBOXES or head in ("tiers", "rounds"):
             return head
         return "form"
 
@@ -378,15 +446,26 @@ class EditorForm:
         rows = self._tier_rows if table == "tiers" else self._round_rows
         row = rows[index] if rows is not None and index < len(rows) else index
         if table == "tiers":
+            if rest and rest[0] == "reserved":
+                return self._quota_input(row, index, rest[1:])
             cell = _TIER_INPUT.get(rest[0]) if rest else None
             return f"tiers-{row}-{cell}" if cell else f"tiers-{row}"
-        if rest and rest[0] == "release_at":
-            return f"rounds-{row}-release_at"
+        if rest and rest[0] in ROUND_TIMES:
+            return f"rounds-{row}-{rest[0]}"
         if len(rest) > 1 and rest[0] == "quantities" and rest[1].isdigit():
             tier = int(rest[1])
             column = self._tier_rows[tier] if self._tier_rows is not None and tier < len(self._tier_rows) else tier
             return f"rounds-{row}-q-{column}"
         return f"rounds-{row}"
+
+    def _quota_input(self, row: int, index: int, rest: list[str]) -> str:
+        """``tiers.0.reserved.1.until`` → ``tiers-0-reserved-low_income-until``; the tier's quotas as a whole
+        → ``tiers-0-reserved``."""
+        groups = self._reserved_groups[index] if self._reserved_groups and index < len(self._reserved_groups) else []
+        if rest and rest[0].isdigit() and int(rest[0]) < len(groups):
+            part = rest[1] if len(rest) > 1 and rest[1] in ("quantity", "until") else "quantity"
+            return f"tiers-{row}-reserved-{groups[int(rest[0])]}-{part}"
+        return f"tiers-{row}-reserved"
 
     def messages(self) -> list[dict[str, str]]:
         """Every error with the label of its input, for the summary above the form."""
@@ -401,17 +480,19 @@ class EditorForm:
         for i, row in enumerate(self.tiers):
             quantity = _lenient(parse_count, row.quantity)
             released = sum(_lenient(parse_count, _at(r.quantities, i)) for r in self.rounds)
+            most = row.cap if row.kind == "percent" else row.discount  # the most one voucher is worth
             tiers.append({"quantity": quantity, "released": released,
-                          "exposure_cents": quantity * _lenient(parse_yuan, row.discount)})
+                          "exposure_cents": quantity * _lenient(parse_yuan, most)})
         exposure = sum(t["exposure_cents"] for t in tiers)
         budget = _lenient(parse_yuan, self.values.get("budget", ""))
         return {"exposure_cents": exposure, "budget_cents": budget, "left_cents": budget - exposure, "tiers": tiers}
 
 
 _PAGE_ORDER = ("name", "kind", "description", "measure_codes", "budget", "starts_at", "ends_at", "merchant_categories",
-               "districts", "limit_per_resident", "limit_per_round", "valid_days", "valid_from", "valid_to",
-               "valid_weekdays", "recycle_expired", "tiers", "rounds")
-_CELL_ORDER = (*TIER_FIELDS, "release_at", "q")
+               "districts", "resident_districts", "requires_profile", "limit_per_resident", "limit_per_round",
+               "limit_per_day", "limit_per_merchant_day", "valid_days", "valid_from", "valid_to", "valid_weekdays",
+               "recycle_expired", "allocation", "tiers", "rounds")
+_CELL_ORDER = ("name", "kind", "threshold", "discount", "percent", "cap", "quantity", "reserved", *ROUND_TIMES, "q")
 
 
 def _page_order(name: str) -> tuple[int, int, int, int]:
@@ -426,6 +507,26 @@ def _page_order(name: str) -> tuple[int, int, int, int]:
 
 def _row_numbers(formdata: MultiDict, pattern: re.Pattern) -> list[int]:
     return sorted({int(m.group(1)) for key in formdata.keys() if (m := pattern.match(key))})
+
+
+def _tier_row(tier) -> TierRow:
+    """A saved tier as its row of the editor shows it."""
+    def money(cents: int | None) -> str:
+        return yuan_text(grouping=False, cents=cents) if cents is not None else ""
+
+    reserved = _no_quotas()
+    for quota in tier.reserved or ():
+        reserved[quota["group"]] = {"quantity": str(quota["quantity"]),
+                                    "until": city_time_input(parse_iso(quota["until"]))}
+    percent = tier.percent is not None
+    return TierRow(name=tier.name, threshold=money(tier.threshold_cents),
+                   discount="" if percent else money(tier.discount_cents), quantity=str(tier.quantity),
+                   kind="percent" if percent else "amount", percent=str(tier.percent) if percent else "",
+                   cap=money(tier.cap_cents) if percent else "", reserved=reserved)
+
+
+def _count_text(value: int | None) -> str:
+    return "" if value is None else str(value)
 
 
 def _at(values: list[str], i: int) -> str:
@@ -468,15 +569,21 @@ def editor_choices(form: EditorForm) -> dict:
         groups["?"] = {"title": _("Not in the city's plan"), "measures": [{"code": c, "title": ""} for c in unknown]}
     categories = category_labels()
     categories.update({c: c for c in form.chosen.get("merchant_categories", []) if c not in categories})
-    districts = {d["code"]: d["name"] for d in service.list_districts()}
-    districts.update({d: d for d in form.chosen.get("districts", []) if d not in districts})
+    city = {d["code"]: d["name"] for d in service.list_districts()}
+    districts = {**city, **{d: d for d in form.chosen.get("districts", []) if d not in city}}
+    residents = {**city, **{d: d for d in form.chosen.get("resident_districts", []) if d not in city}}
     return {"kinds": kind_labels(), "measure_groups": list(groups.values()), "categories": categories,
-            "districts": districts}
+            "districts": districts, "resident_districts": residents, "groups": GROUP_LABELS,
+            "tier_kinds": {"amount": _("Amount off"), "percent": _("Percent off")},
+            "allocations": {"fcfs": _("First come, first served"), "lottery": _("Lottery among entries")}}
+
+
+GROUP_LABELS = {"elderly": _l("Elderly residents"), "low_income": _l("Low-income residents")}
 
 
 def publication_problems(campaign: Campaign, now: dt.datetime) -> list[dict[str, str]]:
     """What blocks publishing a draft, each with the label and the editor input it is about."""
-    form = EditorForm()
+    form = EditorForm.from_campaign(campaign)
     found = []
     for problem in rules.problems(campaign, now):
         name = form.input_for(problem["field"])

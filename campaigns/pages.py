@@ -13,7 +13,7 @@ from flask_babel import gettext as _
 from flask_login import current_user
 
 from campaigns import forms, rules, service
-from campaigns.labels import category_labels, district_names, kind_labels
+from campaigns.labels import category_labels, district_names, kind_labels, reserved_text, tier_rule
 from campaigns.lifecycle import effective_status, is_editable
 from campaigns.models import Campaign, CampaignStatus
 from voucher_app.accounts.guards import page_roles_required
@@ -49,7 +49,7 @@ def residents_campaign(campaign_id: str):
 def _page_helpers() -> dict:
     # Constants only: residents' pages, the rush's hottest, share this blueprint (the bureau's pages
     # pass the campaign kinds' labels themselves).
-    return {"money": yuan_text, "labels": forms.FIELD_LABELS}
+    return {"money": yuan_text, "labels": forms.FIELD_LABELS, "tier_rule": tier_rule, "reserved_text": reserved_text}
 
 
 @pages.get("/bureau/campaigns")
@@ -134,7 +134,8 @@ def _not_editable(campaign: Campaign, at: dt.datetime):
 def _editor(form: forms.EditorForm, campaign: Campaign | None = None) -> str:
     form.with_spare_rows()
     return render_template("campaigns/editor.html", form=form, campaign=campaign,
-                           choices=forms.editor_choices(form), totals=form.totals())
+                           choices=forms.editor_choices(form), totals=form.totals(),
+                           spare_tier=forms.TierRow(), spare_round=forms.RoundRow())
 
 
 @pages.post("/bureau/campaigns/<campaign_id>/publish")

@@ -4,7 +4,9 @@ from __future__ import annotations
 
 import contextlib
 import datetime as dt
+import hashlib
 import json
+import secrets
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -29,9 +31,10 @@ from campaigns.models import (
     RoundAllocation,
     Tier,
 )
-from campaigns.schemas import CampaignIn, CampaignPatch, campaign_out
+from campaigns.schemas import LOTTERY_FIELDS, CampaignIn, CampaignPatch, campaign_out, round_shape_errors
 from voucher_app.accounts.models import User
 from voucher_app.core.audit import audited
+from voucher_app.core.clock import parse_iso
 from voucher_app.core.database import keyset_page, new_id, write_transaction
 from voucher_app.core.errors import Conflict, ValidationError
 from voucher_app.core.extensions import db
@@ -126,34 +129,69 @@ def _apply(campaign: Campaign, data: dict) -> None:
     """Copy validated request fields onto a draft; tiers and rounds are replaced as a whole."""
     simple = ("name", "description", "kind", "budget_cents", "starts_at", "ends_at", "merchant_categories",
               "districts", "limit_per_resident", "limit_per_round", "valid_days", "valid_weekdays",
-              "recycle_expired")
+              "recycle_expired", "limit_per_day", "limit_per_merchant_day")
     for field in simple:
         if field in data:
             setattr(campaign, field, data[field])
+    for field in ("allocation", "requires_profile"):  # never null: an explicit null leaves them as they are
+        if data.get(field) is not None:
+            setattr(campaign, field, data[field])
+    if data.get("resident_districts") is not None:
+        campaign.resident_districts = list(dict.fromkeys(data["resident_districts"]))
     if "valid_hours" in data:
         hours = data["valid_hours"]
         campaign.valid_from, campaign.valid_to = (hours["from_"], hours["to"]) if hours else (None, None)
     if "measure_codes" in data:
         codes = list(dict.fromkeys(data["measure_codes"]))
         campaign.measure_links = [CampaignMeasure(measure_code=code, position=i) for i, code in enumerate(codes)]
-    if "tiers" in data or "rounds" in data:
-        tiers_in = data.get("tiers")
-        if tiers_in is None:
-            tiers_in = [{"name": t.name, "threshold_cents": t.threshold_cents, "discount_cents": t.discount_cents,
-                         "quantity": t.quantity} for t in campaign.tiers]
-        rounds_in = data.get("rounds")
-        if rounds_in is None:
-            rounds_in = [{"release_at": r.release_at, "quantities": [r.quantity_of(t.id) for t in campaign.tiers]}
-                         for r in campaign.rounds]
-        tiers = [Tier(id=new_id(), position=i, **t) for i, t in enumerate(tiers_in)]
-        for i, r in enumerate(rounds_in):  # errors name the row as it was sent
-            if len(r["quantities"]) != len(tiers):
-                raise ValidationError(errors=[{"field": f"rounds.{i}.quantities", "message": _(
-                    "Give one quantity per tier (%(n)d), in the tiers' order.", n=len(tiers))}])
-        rounds = [Round(id=new_id(), position=i, release_at=r["release_at"], allocations=[
-                      RoundAllocation(tier=tier, quantity=q) for tier, q in zip(tiers, r["quantities"])])
-                  for i, r in enumerate(sorted(rounds_in, key=lambda r: r["release_at"]))]
-        campaign.tiers, campaign.rounds = tiers, rounds
+    allocation = campaign.allocation or "fcfs"
+    if "tiers" in data or "rounds" in data or data.get("allocation") is not None:
+        _replace_tiers_and_rounds(campaign, allocation, data.get("tiers"), data.get("rounds"))
+
+
+def _replace_tiers_and_rounds(campaign: Campaign, allocation: str, tiers_in: list[dict] | None,
+                              rounds_in: list[dict] | None) -> None:
+    """New tiers and rounds for a draft, from the request or, where it sends none, from the draft's own;
+    a round must have the shape the allocation asks (``schemas.round_shape_errors``)."""
+    if tiers_in is None:
+        tiers_in = [{"name": t.name, "threshold_cents": t.threshold_cents, "discount_cents": t.discount_cents,
+                     "percent": t.percent, "cap_cents": t.cap_cents, "quantity": t.quantity,
+                     "reserved": [{**q, "until": parse_iso(q["until"])} for q in t.reserved or ()]}
+                    for t in campaign.tiers]
+    if rounds_in is None:
+        # A draft that turns first-come keeps its rounds, released when they would have been drawn;
+        # one that turns lottery must be sent its rounds' windows.
+        lottery = allocation == "lottery"
+        rounds_in = [{"release_at": r.release_at, "quantities": [r.quantity_of(t.id) for t in campaign.tiers],
+                      **{name: getattr(r, name) if lottery else None for name in LOTTERY_FIELDS}}
+                     for r in campaign.rounds]
+    tiers = [Tier(id=new_id(), position=i, name=t["name"], threshold_cents=t["threshold_cents"],
+                  discount_cents=t["discount_cents"], percent=t.get("percent"), cap_cents=t.get("cap_cents"),
+                  quantity=t["quantity"], reserved=[_stored_quota(q) for q in t.get("reserved") or ()])
+             for i, t in enumerate(tiers_in)]
+    errors = [{"field": f"rounds.{i}.{name}", "message": message}
+              for (i, name), message in round_shape_errors(allocation, rounds_in).items()]
+    for i, r in enumerate(rounds_in):  # errors name the row as it was sent
+        if len(r["quantities"]) != len(tiers):
+            errors.append({"field": f"rounds.{i}.quantities", "message": _(
+                "Give one quantity per tier (%(n)d), in the tiers' order.", n=len(tiers))})
+    if errors:
+        raise ValidationError(errors=errors)
+    rounds = []
+    for r in rounds_in:
+        window = {name: r.get(name) for name in LOTTERY_FIELDS} if allocation == "lottery" else {}
+        release_at = r["draw_at"] if allocation == "lottery" else r["release_at"]  # released at the draw
+        rounds.append((release_at, window, r["quantities"]))
+    campaign.tiers = tiers
+    campaign.rounds = [Round(id=new_id(), position=i, release_at=release_at, **window, allocations=[
+                           RoundAllocation(tier=tier, quantity=q) for tier, q in zip(tiers, quantities)])
+                       for i, (release_at, window, quantities) in enumerate(sorted(rounds, key=lambda r: r[0]))]
+
+
+def _stored_quota(quota: dict) -> dict:
+    """A reserved quota as the tier's JSON keeps it: its time in UTC, as ISO 8601."""
+    return {"group": quota["group"], "quantity": quota["quantity"],
+            "until": quota["until"].astimezone(dt.timezone.utc).isoformat()}
 
 
 def create_campaign(data: CampaignIn, actor: User, now: dt.datetime) -> Campaign:
@@ -192,8 +230,19 @@ def publishing(campaign_id: str, actor: User, now: dt.datetime) -> Iterator[tupl
             raise ValidationError(_("The campaign cannot be published yet."), errors=found)
         campaign.status = CampaignStatus.open if campaign.starts_at <= now else CampaignStatus.scheduled
         campaign.published_at = campaign.updated_at = now
+        if campaign.allocation == "lottery":
+            _commit_to_seeds(campaign)
         detail["status"] = campaign.status.value
         yield campaign, detail
+
+
+def _commit_to_seeds(campaign: Campaign) -> None:
+    """Give every lottery round its secret seed, and publish its commitment: the SHA-256 of the seed's
+    32 bytes. Chosen at publishing, before any entry, so the draw's randomness cannot be picked to suit
+    the entries; shown from the window's opening and checked against the seed the draw reveals."""
+    for rnd in campaign.rounds:
+        rnd.seed = secrets.token_hex(32)
+        rnd.commitment = hashlib.sha256(bytes.fromhex(rnd.seed)).hexdigest()
 
 
 @contextlib.contextmanager

@@ -36,3 +36,24 @@ def campaign_body(**changes) -> dict:
     body = copy.deepcopy(body)
     body.update(changes)
     return body
+
+
+def percent_tier(**changes) -> dict:
+    """A tier of 20% off, at most 50 yuan a voucher, no minimum spend."""
+    tier = {"name": "8折券", "threshold_cents": 0, "percent": 20, "cap_cents": 5_000, "quantity": 100}
+    tier.update(changes)
+    return tier
+
+
+def lottery_body(**changes) -> dict:
+    """``campaign_body`` given out by lottery: two rounds whose entries open after the campaign starts
+    (the first an hour after, i.e. two hours after the test clock) and are drawn the day they close."""
+    rounds = [
+        {"entry_opens_at": (T0 + dt.timedelta(hours=2)).isoformat(),
+         "entry_closes_at": (T0 + dt.timedelta(days=1)).isoformat(),
+         "draw_at": (T0 + dt.timedelta(days=1, hours=1)).isoformat(), "quantities": [500, 250]},
+        {"entry_opens_at": (T0 + dt.timedelta(days=7)).isoformat(),
+         "entry_closes_at": (T0 + dt.timedelta(days=8)).isoformat(),
+         "draw_at": (T0 + dt.timedelta(days=8)).isoformat(), "quantities": [500, 250]},
+    ]
+    return campaign_body(**{"allocation": "lottery", "rounds": rounds, **changes})

@@ -93,3 +93,53 @@ def test_admin_drafts_a_campaign_with_live_totals_and_publishes_it(desk_page, se
     assert page.get_by_test_id("campaign-status").get_attribute("data-status") in ("scheduled", "open")
     rules = page.get_by_test_id("tier-rule").all_inner_texts()
     assert rules == ["满100减30", "10元无门槛"]
+
+
+def test_admin_switches_to_a_lottery_and_a_percent_tier(desk_page, server):
+    page = desk_page
+    admin = make_staff(Role.admin)
+    start = (dt.datetime.now(CITY) + dt.timedelta(hours=2)).replace(second=0, microsecond=0)
+
+    page.goto("/staff/login")
+    page.locator("[name=username]").fill(admin.username)
+    page.locator("[name=password]").fill(PASSWORD)
+    page.get_by_test_id("staff-sign-in").click()
+    page.get_by_test_id("who").wait_for()
+    page.goto("/bureau/campaigns/new")
+    page.get_by_test_id("campaign-editor").wait_for()
+
+    page.locator("[name=name]").fill("浏览器测试·抽签消费券")
+    page.locator("[name=kind]").select_option("night_economy")
+    page.locator("input[name=measure_codes][value=M12]").check()
+    page.locator("[name=budget]").fill("5000")
+    page.locator("[name=starts_at]").fill(local(start))
+    page.locator("[name=ends_at]").fill(local(start + dt.timedelta(days=30)))
+
+    # First come: the round's release time shows, the lottery window does not.
+    assert page.locator("[name=rounds-0-release_at]").is_visible()
+    assert not page.locator("[name=rounds-0-draw_at]").is_visible()
+    page.locator("input[name=allocation][value=lottery]").check()
+    assert not page.locator("[name=rounds-0-release_at]").is_visible()
+    assert page.locator("[name=rounds-0-draw_at]").is_visible()
+
+    # A percent tier counts its cap against the budget.
+    page.locator("[name=tiers-0-name]").fill("8折券")
+    page.locator("[name=tiers-0-kind]").select_option("percent")
+    page.locator("[name=tiers-0-percent]").fill("20")
+    page.locator("[name=tiers-0-cap]").fill("50")
+    page.locator("[name=tiers-0-quantity]").fill("60")
+    assert page.get_by_test_id("exposure").inner_text() == "3,000.00"
+
+    page.get_by_test_id("add-round").click()  # the new row's inputs are numbered and shown as a lottery's
+    assert page.locator("[name=rounds-1-entry_opens_at]").is_visible()
+    page.locator("[data-round-row]").nth(1).locator("[data-remove-round]").click()
+
+    page.locator("[name=rounds-0-entry_opens_at]").fill(local(start))
+    page.locator("[name=rounds-0-entry_closes_at]").fill(local(start + dt.timedelta(days=1)))
+    page.locator("[name=rounds-0-draw_at]").fill(local(start + dt.timedelta(days=1, hours=1)))
+    page.locator("[name=rounds-0-q-0]").fill("60")
+    page.get_by_test_id("save").click()
+    page.wait_for_url(re.compile(r"/bureau/campaigns/[0-9a-z]{26}$"))
+    page.get_by_test_id("ready").wait_for()
+    assert page.get_by_test_id("allocation").inner_text() == "报名抽签"
+    assert page.get_by_test_id("tier-rule").all_inner_texts() == ["8折，最高减50元"]

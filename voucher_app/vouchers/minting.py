@@ -11,6 +11,7 @@ import datetime as dt
 from sqlalchemy import insert, text, update
 
 from campaigns.models import Campaign
+from voucher_app.core.clock import parse_iso
 from voucher_app.core.database import new_id
 from voucher_app.core.extensions import db
 from voucher_app.ledger.models import Account, LedgerEntry
@@ -23,14 +24,18 @@ def mint_campaign(campaign: Campaign, now: dt.datetime) -> int:
     """Create the voucher rows of every round of ``campaign`` and fund it; returns how many."""
     rows = []
     minted = 0
-    for rnd in campaign.rounds:
+    quotas = {tier.id: _quotas(tier) for tier in campaign.tiers}
+    for rnd in sorted(campaign.rounds, key=lambda r: (r.release_at, r.position)):
         for tier in campaign.tiers:
             for _ in range(rnd.quantity_of(tier.id)):
                 voucher_id = new_id()
+                pool, pool_until = _next_pool(quotas[tier.id], rnd.release_at)
                 rows.append({"id": voucher_id, "short_code": voucher_id[-10:], "campaign_id": campaign.id,
                              "tier_id": tier.id, "round_id": rnd.id,
                              "release_at": rnd.release_at, "threshold_cents": tier.threshold_cents,
-                             "discount_cents": tier.discount_cents, "status": VoucherStatus.available})
+                             "discount_cents": tier.discount_cents, "percent": tier.percent,
+                             "status": VoucherStatus.available,
+                             "pool": pool, "pool_until": pool_until})
                 if len(rows) >= BATCH:
                     minted += _insert(rows)
     minted += _insert(rows)
@@ -39,6 +44,22 @@ def mint_campaign(campaign: Campaign, now: dt.datetime) -> int:
                                    to_account=Account.available, amount_cents=campaign.budget_cents,
                                    kind="fund", at=now))
     return minted
+
+
+def _quotas(tier) -> list[list]:
+    """The tier's reserved quotas still to fill while minting: [group, how many, until]."""
+    return [[quota["group"], int(quota["quantity"]), parse_iso(quota["until"])] for quota in tier.reserved or ()]
+
+
+def _next_pool(quotas: list[list], release_at: dt.datetime) -> tuple[str, dt.datetime | None]:
+    """The pool of the next voucher a round releases at ``release_at``: a quota is made of the first
+    vouchers released before its time runs out (a round released after it has nothing to reserve)."""
+    for quota in quotas:
+        group, left, until = quota
+        if left > 0 and release_at < until:
+            quota[1] -= 1
+            return group, until
+    return "", None
 
 
 def refresh_statistics() -> None:

@@ -2,7 +2,9 @@
 // renders every row plus a spare one, and computes the totals on each save); the script adds and
 // removes rows, keeps the rounds' quantity columns in step with the tier rows, and recomputes
 // the budget exposure (Σ quantity × discount), what the budget leaves over or lacks, and how much
-// of each tier the rounds release, as the user types. Amounts are counted in integer fen.
+// of each tier the rounds release, as the user types. Amounts are counted in integer fen. It also
+// shows only the inputs that count: a round's release time or its lottery window (by the campaign's
+// allocation), a tier's discount or its percent and cap (by the tier's kind).
 (function () {
   "use strict";
   var form = document.querySelector("[data-campaign-editor]");
@@ -44,7 +46,8 @@
     return String(whole).replace(/\B(?=(\d{3})+(?!\d))/g, ",") + "." + (part < 10 ? "0" : "") + part;
   }
 
-  // Names follow the row's place: tiers-<i>-<field>, rounds-<r>-release_at, rounds-<r>-q-<i>.
+  // Names follow the row's place: tiers-<i>-<field> (its kind and reserved quotas too),
+  // rounds-<r>-<time>, rounds-<r>-q-<i>.
   function setName(input, name) {
     input.name = name;
     input.id = name;
@@ -53,15 +56,18 @@
     var heading = roundsTable.getAttribute("data-tier-heading");
     tierRows().forEach(function (row, i) {
       row.querySelector("[data-row-no]").textContent = i + 1;
-      ["name", "threshold", "discount", "quantity"].forEach(function (name) {
-        setName(field(row, name), "tiers-" + i + "-" + name);
+      all(row, "[data-field]").forEach(function (input) {
+        setName(input, "tiers-" + i + "-" + input.getAttribute("data-field"));
       });
       var title = field(row, "name").value.trim() || heading.replace("{n}", i + 1);
       if (qHeads()[i]) { qHeads()[i].textContent = title; }
     });
     roundRows().forEach(function (row, r) {
       row.querySelector("[data-row-no]").textContent = r + 1;
-      setName(field(row, "release_at"), "rounds-" + r + "-release_at");
+      all(row, "[data-field]").forEach(function (input) {
+        var name = input.getAttribute("data-field");
+        if (name !== "q") { setName(input, "rounds-" + r + "-" + name); }
+      });
       qCells(row).forEach(function (cell, i) {
         setName(cell.querySelector("input"), "rounds-" + r + "-q-" + i);
       });
@@ -78,7 +84,8 @@
     var exposure = 0;
     rows.forEach(function (row, i) {
       var quantity = count(field(row, "quantity").value) || 0;
-      exposure += quantity * (cents(field(row, "discount").value) || 0);
+      var most = field(row, "kind").value === "percent" ? "cap" : "discount";  // the most a voucher is worth
+      exposure += quantity * (cents(field(row, most).value) || 0);
       var cell = row.querySelector("[data-released]");
       cell.textContent = format.replace("{released}", released[i]).replace("{quantity}", quantity);
       cell.classList.toggle("mismatch", released[i] !== quantity);
@@ -149,12 +156,23 @@
       : button.hasAttribute("data-add-round") ? roundRows().slice(-1)[0] : null;
     if (focus) { focus.querySelector("input").focus(); }
   });
+  function showKinds() {
+    tierRows().forEach(function (row) { row.setAttribute("data-kind", field(row, "kind").value); });
+    var chosen = form.querySelector("[data-allocation-choice]:checked");
+    form.setAttribute("data-allocation", chosen ? chosen.value : "fcfs");
+  }
+
   form.addEventListener("input", function (event) {
     if (event.target.getAttribute("data-field") === "name") { renumber(); }
+    recompute();
+  });
+  form.addEventListener("change", function () {
+    showKinds();
     recompute();
   });
 
   dropSpareRows();
   renumber();
+  showKinds();
   recompute();
 })();
