@@ -11,7 +11,7 @@ from flask_login import current_user
 from voucher_app.accounts.guards import page_roles_required
 from voucher_app.core.clock import now, to_city
 from voucher_app.core.errors import DomainError
-from voucher_app.core.money import UnreadableAmount, parse_yuan
+from voucher_app.core.money import UnreadableAmount, parse_yuan, yuan_text
 from voucher_app.core.roles import SHOP_PEOPLE
 from voucher_app.redemptions import service
 
@@ -50,12 +50,30 @@ def till():
 @pages.post("/till/check")
 @page_roles_required(*SHOP_PEOPLE)
 def till_check():
-    """After a scan: the voucher's rule, or why this shop cannot take it (JSON for the page's script)."""
+    """After a scan: the voucher's rule, or why this shop cannot take it (JSON for the page's script);
+    with the bill typed so far (yuan), what it would come to."""
     data = request.get_json(silent=True) or {}
     try:
-        return jsonify({"ok": True, **service.describe(str(data.get("token", "")), current_user, now())})
+        voucher = service.describe(str(data.get("token", "")), current_user, now())
     except DomainError as err:
         return jsonify({"ok": False, "code": err.code, "message": str(err.detail or err.title)})
+    bill = str(data.get("bill") or "").strip()
+    return jsonify({"ok": True, **voucher, "preview": _preview(service.preview(voucher, _fen(bill)) if bill else None,
+                                                               voucher)})
+
+
+def _preview(preview: dict | None, voucher: dict) -> dict | None:
+    """The sale a typed bill would make, with the sentence the till shows."""
+    if preview is None:
+        return None
+    if preview["below_threshold"] and preview["bill_cents"] < voucher["threshold_cents"]:
+        return {**preview, "text": _("The bill must reach ¥%(threshold)s for this voucher.",
+                                     threshold=yuan_text(voucher["threshold_cents"], trim="whole"))}
+    if preview["below_threshold"]:
+        return {**preview, "text": _("The bill is too small for this voucher to take anything off it.")}
+    return {**preview, "text": _("Discount ¥%(discount)s, collect ¥%(payable)s",
+                                 discount=yuan_text(preview["discount_cents"], trim="whole"),
+                                 payable=yuan_text(preview["payable_cents"], trim="whole"))}
 
 
 @pages.post("/till/redeem")

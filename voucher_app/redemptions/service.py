@@ -17,23 +17,44 @@ force (not refunded) per voucher, so even a path that forgot the lock could not 
 The idempotency record joins the same transaction: a cashier's network retry with the same key gets
 the first answer instead of ``already_redeemed``.
 
+What a voucher pays (``subsidy``): a fixed one its face value, a percent one ``percent`` of the bill
+rounded down to the fen, up to its cap (the voucher's ``discount_cents``) — never more than the bill.
+The same formula is the one statement's on PostgreSQL; ``tests/redemptions/test_rules_agree.py``
+runs one table of cases through both.
+
+Why a person cannot pass a shop's daily limit
+---------------------------------------------
+A campaign may cap the sales per person per shop per city day (``limit_per_merchant_day``): the
+in-force redemptions of the person's vouchers of the campaign at this shop since the day began. Two
+cashiers scanning two of one person's vouchers at once must not both pass a count taken before
+either sale. Such campaigns never take the one-statement sale (``_acceptable_campaigns`` leaves them
+out); their sale counts and spends in one write transaction that first holds a lock on exactly that
+person at that shop in that campaign: on PostgreSQL a transaction-scoped advisory lock keyed by the
+three (so a second till waits, then counts at READ COMMITTED the sale the first one committed); on
+SQLite the transaction began ``IMMEDIATE``, so writers run one at a time. Campaigns without the limit
+keep the hot path untouched. The count before the lock only gives the refusal its place in the
+contract's order (after the voucher's and shop's rules, before the bill's); the one under the lock
+decides.
+
 Every attempt, accepted or refused, is recorded with merchant, cashier, time and outcome.
 """
 from __future__ import annotations
 
 import dataclasses
 import datetime as dt
+import hashlib
 
 from flask import current_app
 from flask_babel import gettext as _
-from sqlalchemy import Integer, String, and_, bindparam, exists, select, text, update
+from sqlalchemy import Integer, String, and_, bindparam, exists, func, select, text, update
 from sqlalchemy.exc import IntegrityError
 
+from campaigns.labels import rule_text
 from campaigns.lifecycle import effective_status
 from campaigns.models import Campaign, CampaignStatus
 from merchants.models import Enrolment, EnrolmentStatus, Merchant, MerchantStatus
 from voucher_app.accounts.models import User
-from voucher_app.core.clock import city_zone, iso
+from voucher_app.core.clock import city_day, city_day_bounds, city_zone, iso
 from voucher_app.core.database import end_read_transaction, new_id, write_transaction
 from voucher_app.core.errors import (
     AlreadyRedeemed,
@@ -43,6 +64,7 @@ from voucher_app.core.errors import (
     DomainError,
     Forbidden,
     InvalidToken,
+    LimitReached,
     MerchantNotEnrolled,
     MerchantSuspended,
     NotFound,
@@ -60,12 +82,12 @@ from voucher_app.ledger.models import Account, LedgerEntry
 from voucher_app.redemptions import typed
 from voucher_app.redemptions.hours import within
 from voucher_app.redemptions.models import Redemption, RedemptionAttempt, storable_bill
-from voucher_app.vouchers import tokens
+from voucher_app.vouchers import printing, tokens
 from voucher_app.vouchers.claiming import CampaignFacts, memo
 from voucher_app.vouchers.models import Voucher, VoucherStatus
 
 REFUND_DAYS = 7
-QR = "qr"
+QR, PRINTED = "qr", "printed"  # a phone's QR, a printed sheet's QR
 REDEEM, CHECK = "redeem", "check"  # what a till attempt asked: to redeem, or to look (``/till/check``)
 
 
@@ -81,7 +103,7 @@ def redemption_out(redemption: Redemption) -> dict:
 # The till's reads and writes run on the hot-path connection (``core/hotpath.py``): a busy till runs them all day.
 _v = Voucher.__table__
 _VOUCHER_COLUMNS = (_v.c.id, _v.c.campaign_id, _v.c.status, _v.c.expires_at, _v.c.threshold_cents,
-                    _v.c.discount_cents)
+                    _v.c.discount_cents, _v.c.percent, _v.c.person_id)
 _m, _e, _answers = Merchant.__table__, Enrolment.__table__, IdempotencyRecord.__table__
 _MERCHANT = Prepared(select(_m.c.id, _m.c.status).where(_m.c.id == bindparam("p_id")))
 # Everything a scan is judged on, read at once: the shop and its status, the voucher, its campaign's
@@ -111,6 +133,15 @@ _INSERT_ENTRY = insert_row(LedgerEntry.__table__, ["id", "campaign_id", "voucher
                            from_account=Account.reserved.value, to_account=Account.payable.value, kind="redeem")
 _INSERT_UNUSED = insert_row(LedgerEntry.__table__, ["id", "campaign_id", "voucher_id", "amount_cents", "at"],
                             from_account=Account.reserved.value, to_account=Account.available.value, kind="unused")
+# The person's sales at the shop in the campaign since the city day began, in force: through the
+# vouchers' (campaign, person, slot) key and the redemptions' index of the one in force per voucher.
+_r = Redemption.__table__
+_SALES_TODAY = Prepared(
+    select(func.count().label("sales")).select_from(_r.join(_v, _v.c.id == _r.c.voucher_id))
+    .where(_v.c.campaign_id == bindparam("p_campaign_id"), _v.c.person_id == bindparam("p_person_id"),
+           _r.c.merchant_id == bindparam("p_merchant_id"), _r.c.refunded_at.is_(None),
+           _r.c.redeemed_at >= bindparam("p_since", type_=_r.c.redeemed_at.type)))
+_LOCK_PERSON_AT_SHOP = text("SELECT pg_advisory_xact_lock(CAST(:key AS bigint))")
 _INSERT_ATTEMPT = insert_row(RedemptionAttempt.__table__, ["id", "at", "merchant_id", "cashier_id", "voucher_id",
                                                            "campaign_id", "bill_cents", "outcome", "redemption_id",
                                                            "via", "action"])
@@ -133,21 +164,22 @@ _REDEEM_ALL = Prepared(text("""
 WITH prior AS (
     SELECT request_hash, status, body FROM idempotency_records WHERE user_id = :cashier_id AND key = :key
 ), target AS MATERIALIZED (
-    SELECT id, campaign_id, status, expires_at, threshold_cents, discount_cents
+    SELECT id, campaign_id, status, expires_at, threshold_cents, discount_cents,
+           LEAST(discount_cents, CASE WHEN percent IS NULL THEN CAST(:bill_cents AS bigint)
+                                      ELSE CAST(:bill_cents AS bigint) * percent / 100 END) AS subsidy
     FROM vouchers WHERE id = :voucher_id FOR UPDATE
 ), spent AS (
     UPDATE vouchers v SET status = 'redeemed', redeemed_at = :now
     FROM target
     WHERE v.id = target.id AND target.status = 'claimed' AND target.expires_at > :now
-      AND target.campaign_id = ANY(:campaign_ids) AND target.threshold_cents <= :bill_cents
+      AND target.campaign_id = ANY(:campaign_ids) AND target.threshold_cents <= :bill_cents AND target.subsidy > 0
       AND NOT EXISTS (SELECT 1 FROM prior)
       AND EXISTS (SELECT 1 FROM campaigns c WHERE c.id = target.campaign_id AND c.status IN ('scheduled', 'open'))
       AND EXISTS (SELECT 1 FROM merchants m WHERE m.id = :merchant_id AND m.status = 'approved')
       AND EXISTS (SELECT 1 FROM enrolments e WHERE e.campaign_id = target.campaign_id
                   AND e.merchant_id = :merchant_id AND e.status = 'approved')
-    RETURNING v.id, v.campaign_id, LEAST(target.discount_cents, :bill_cents) AS discount_cents,
-              target.discount_cents - LEAST(target.discount_cents, :bill_cents) AS unused,
-              :bill_cents - LEAST(target.discount_cents, :bill_cents) AS payable
+    RETURNING v.id, v.campaign_id, target.subsidy AS discount_cents, target.discount_cents - target.subsidy AS unused,
+              :bill_cents - target.subsidy AS payable
 ), redemption AS (
     INSERT INTO redemptions (id, voucher_id, campaign_id, merchant_id, cashier_id, bill_cents, discount_cents,
                              payable_cents, redeemed_at)
@@ -183,22 +215,29 @@ FROM (SELECT 1) AS one LEFT JOIN prior ON true LEFT JOIN spent ON true
 
 def _acceptable_campaigns(now: dt.datetime) -> list[str]:
     """The campaigns whose vouchers a till may take at ``now`` by the clock: open, inside their hours
-    and weekdays (from the snapshot of live campaigns; the statement reads their status again)."""
-    return [c.id for c in memo.live() if effective_status(c, now) is CampaignStatus.open and _inside_hours(c, now)]
+    and weekdays (from the snapshot of live campaigns; the statement reads their status again). Not
+    those with a daily limit per shop: their sales count under a lock (the module's docstring)."""
+    return [c.id for c in memo.live() if effective_status(c, now) is CampaignStatus.open and _inside_hours(c, now)
+            and c.limit_per_merchant_day is None]
 
 
 def _inside_hours(campaign: CampaignFacts, now: dt.datetime) -> bool:
     return within(now, city_zone(), campaign.valid_from, campaign.valid_to, campaign.valid_weekdays)
 
 
-def _spend_at_once(voucher_id: str, amount: int, actor: User, now: dt.datetime, key: str | None,
-                   request_hash: str, campaign_ids: list[str], redemption_id: str, via: str):
-    """PostgreSQL: run ``_REDEEM_ALL``; its row (``IntegrityError`` if a parallel request committed
-    the same key or voucher first)."""
-    return hot().write(_REDEEM_ALL, now=now, voucher_id=voucher_id, campaign_ids=campaign_ids, bill_cents=amount,
-                       merchant_id=actor.merchant_id, cashier_id=actor.id, key=key, redemption_id=redemption_id,
-                       entry_id=new_id(), unused_entry_id=new_id(), attempt_id=new_id(), request_hash=request_hash,
-                       redeemed_at_iso=iso(now), via=via)
+def _redeem_all_values(voucher_id: str, amount: int, actor: User, now: dt.datetime, key: str | None,
+                       request_hash: str, campaign_ids: list[str], redemption_id: str, via: str) -> dict:
+    """The parameters of ``_REDEEM_ALL``."""
+    return dict(now=now, voucher_id=voucher_id, campaign_ids=campaign_ids, bill_cents=amount,
+                merchant_id=actor.merchant_id, cashier_id=actor.id, key=key, redemption_id=redemption_id,
+                entry_id=new_id(), unused_entry_id=new_id(), attempt_id=new_id(), request_hash=request_hash,
+                redeemed_at_iso=iso(now), via=via)
+
+
+def _spend_at_once(*args):
+    """PostgreSQL: run ``_REDEEM_ALL`` (arguments as ``_redeem_all_values``); its row
+    (``IntegrityError`` if a parallel request committed the same key or voucher first)."""
+    return hot().write(_REDEEM_ALL, **_redeem_all_values(*args))
 
 
 def _redeem_at_once(voucher_id: str, bill, actor: User, now: dt.datetime, key: str | None,
@@ -231,23 +270,31 @@ def _sale(redemption_id: str, voucher_id: str, merchant_id: str, campaign_id: st
             "redeemed_at": iso(now), "refunded_at": None}
 
 
-def subsidy(face_cents: int, bill_cents: int) -> int:
+def subsidy(face_cents: int, bill_cents: int, percent: int | None = None) -> int:
     """What a voucher worth ``face_cents`` pays towards ``bill_cents``: never more than the bill, so a
-    shop cannot ring up a 1-fen sale and be paid the whole face value. The rest goes back to the
-    campaign (a ``reserved → available`` entry of kind ``unused``)."""
+    shop cannot ring up a 1-fen sale and be paid the whole face value; a percent voucher ``percent``
+    of the bill rounded down to the fen, up to ``face_cents`` (its cap). The rest goes back to the
+    campaign (a ``reserved → available`` entry of kind ``unused``). ``_REDEEM_ALL`` says the same in SQL."""
+    if percent is not None:
+        return min(face_cents, bill_cents * percent // 100)
     return min(face_cents, bill_cents)
 
 
 def _voucher_named(text, actor: User, now: dt.datetime, action: str, bill=None) -> tuple[str, str]:
-    """The id of the voucher a scanned token or a typed code names, and how it was named ("qr" or
-    "typed"); ``invalid_token``/``token_expired`` if none. A typed code's refusal is recorded by
-    ``typed`` itself (its limits count the record); a QR's is the caller's to record."""
+    """The id of the voucher a scanned token or a typed code names, and how it was named ("qr",
+    "printed" or "typed"); ``invalid_token``/``token_expired`` if none, ``voucher_revoked`` for a
+    printed sheet revoked or reprinted since. A typed code's refusal is recorded by ``typed`` itself
+    (its limits count the record); a QR's is the caller's to record."""
     code = typed.parse(text)
     if code is not None:
         _merchant_of(actor)
         return typed.voucher_named(code, actor, now, action, bill), typed.TYPED
     raw = text.strip("\r\n\t") if isinstance(text, str) else ""
-    return tokens.verify(raw, now), QR
+    named = tokens.read(raw, now)
+    if named.generation is None:
+        return named.voucher_id, QR
+    printing.sheet_in_force(named.voucher_id, named.generation)
+    return named.voucher_id, PRINTED
 
 
 def _scan(voucher_id: str, actor: User, key: str | None):
@@ -289,6 +336,8 @@ def _check(voucher, bill, now: dt.datetime) -> int:
     if amount is not None and amount < voucher.threshold_cents:
         raise BelowThreshold(_("The bill must reach ¥%(threshold)s for this voucher.",
                                threshold=yuan_text(voucher.threshold_cents, grouping=False)))
+    if amount is not None and subsidy(voucher.discount_cents, amount, voucher.percent) == 0:
+        raise BelowThreshold(_("The bill is too small for this voucher to take anything off it."))
     if amount is None:
         raise ValidationError(errors=[{"field": "bill_cents", "message": _(
             "Enter the bill in fen as a whole number above 0 and at most %(max)d.",
@@ -308,7 +357,22 @@ def _check_voucher(scan, now: dt.datetime) -> CampaignFacts:
         raise CampaignClosed()
     if not _inside_hours(campaign, now):
         raise OutsideHours(_("This voucher can be used %(hours)s.", hours=_hours_text(campaign)))
+    if campaign.limit_per_merchant_day is not None:  # a first look, without the lock: the sale counts again
+        _refuse_over_limit(hot().one(_SALES_TODAY, **_sales_today_values(scan, scan.merchant_id, now)).sales,
+                           campaign.limit_per_merchant_day)
     return campaign
+
+
+def _sales_today_values(voucher, merchant_id: str, now: dt.datetime) -> dict:
+    """The parameters of ``_SALES_TODAY`` for the voucher's person at the shop, today in the city."""
+    return dict(p_campaign_id=voucher.campaign_id, p_person_id=voucher.person_id, p_merchant_id=merchant_id,
+                p_since=city_day_bounds(city_day(now))[0])
+
+
+def _refuse_over_limit(sales: int, limit: int) -> None:
+    if sales >= limit:
+        raise LimitReached(_("This customer has already used %(n)d vouchers of this campaign at this shop today, "
+                             "the most it allows. They can use another here tomorrow.", n=limit))
 
 
 def describe(token: str, actor: User, now: dt.datetime) -> dict:
@@ -329,7 +393,21 @@ def describe(token: str, actor: User, now: dt.datetime) -> dict:
         _record_refusal(actor, now, refusal.code, voucher, None, via, CHECK)
         raise
     return {"voucher_id": voucher.id, "campaign": campaign.name, "threshold_cents": voucher.threshold_cents,
-            "discount_cents": voucher.discount_cents}
+            "discount_cents": voucher.discount_cents, "percent": voucher.percent,
+            "rule": rule_text(voucher.threshold_cents, voucher.discount_cents, voucher.percent)}
+
+
+def preview(voucher: dict, bill) -> dict | None:
+    """What a bill typed at the till would come to with a ``describe``d voucher: the discount and what
+    to collect, or ``below_threshold``; None while the bill is not a valid amount."""
+    amount = _valid_bill(bill)
+    if amount is None:
+        return None
+    discount = subsidy(voucher["discount_cents"], amount, voucher["percent"])
+    if amount < voucher["threshold_cents"] or discount == 0:
+        return {"bill_cents": amount, "below_threshold": True}
+    return {"bill_cents": amount, "below_threshold": False, "discount_cents": discount,
+            "payable_cents": amount - discount}
 
 
 def _hours_text(campaign) -> str:
@@ -407,12 +485,13 @@ def redeem(token: str, bill, actor: User, now: dt.datetime, key: str | None = No
 def _redeem_once(voucher, bill: int, actor: User, now: dt.datetime, key: str | None, request_hash: str,
                  via: str) -> dict:
     body = _sale(new_id(), voucher.id, voucher.merchant_id, voucher.campaign_id, bill,
-                 subsidy(voucher.discount_cents, bill), now)
+                 subsidy(voucher.discount_cents, bill, voucher.percent), now)
+    limit = memo.campaign(voucher.campaign_id).limit_per_merchant_day
     try:
         if hot().sqlite:
-            _spend_in_transaction(voucher, bill, actor, now, key, request_hash, body, via)
+            _spend_in_transaction(voucher, bill, actor, now, key, request_hash, body, via, limit)
         else:
-            body = _spend_in_one_statement(voucher, bill, actor, now, key, request_hash, body, via)
+            body = _spend_in_one_statement(voucher, bill, actor, now, key, request_hash, body, via, limit)
     except IntegrityError:
         # Another redemption of this voucher, or this key, committed first.
         stored = replay(actor.id, key, request_hash)
@@ -423,12 +502,16 @@ def _redeem_once(voucher, bill: int, actor: User, now: dt.datetime, key: str | N
 
 
 def _spend_in_transaction(voucher, bill: int, actor: User, now: dt.datetime, key: str | None,
-                          request_hash: str, body: dict, via: str) -> None:
-    """SQLite: the spend and its records in one short write transaction."""
+                          request_hash: str, body: dict, via: str, limit: int | None) -> None:
+    """SQLite: the spend and its records in one short write transaction (begun ``IMMEDIATE``: the
+    person's sales today counted in it cannot change before it commits)."""
     end_read_transaction()
     with hot().transaction() as tx:
         if tx.one(_SPEND, p_id=voucher.id, p_now=now) is None:
             _refuse_unspent(tx.one(_STATE, p_id=voucher.id), now)
+        if limit is not None:
+            _refuse_over_limit(tx.one(_SALES_TODAY, **_sales_today_values(voucher, voucher.merchant_id, now)).sales,
+                               limit)
         tx.run(_INSERT_REDEMPTION, id=body["id"], voucher_id=voucher.id, campaign_id=voucher.campaign_id,
                merchant_id=voucher.merchant_id, cashier_id=actor.id, bill_cents=bill,
                discount_cents=body["discount_cents"],
@@ -444,16 +527,33 @@ def _spend_in_transaction(voucher, bill: int, actor: User, now: dt.datetime, key
 
 
 def _spend_in_one_statement(voucher, bill: int, actor: User, now: dt.datetime, key: str | None,
-                            request_hash: str, body: dict, via: str) -> dict:
-    """PostgreSQL's long way, the rules checked: ``_REDEEM_ALL`` for this voucher's campaign; when it
-    spends nothing, a first answer stored meanwhile or the voucher's state says why."""
-    row = _spend_at_once(voucher.id, bill, actor, now, key, request_hash, [voucher.campaign_id], body["id"], via)
+                            request_hash: str, body: dict, via: str, limit: int | None) -> dict:
+    """PostgreSQL's long way, the rules checked: ``_REDEEM_ALL`` for this voucher's campaign (under the
+    person's lock at the shop when the campaign limits their sales there); when it spends nothing, a
+    first answer stored meanwhile or the voucher's state says why."""
+    values = (voucher.id, bill, actor, now, key, request_hash, [voucher.campaign_id], body["id"], via)
+    row = _spend_at_once(*values) if limit is None else _spend_within_limit(voucher, limit, now, values)
     stored = first_answer(request_hash, row.request_hash, row.answer_status, row.answer)
     if stored is not None:
         return stored[0]
     if row.id is None:
         _refuse_unspent(hot().one(_STATE, p_id=voucher.id), now)
     return body
+
+
+def _spend_within_limit(voucher, limit: int, now: dt.datetime, values: tuple):
+    """PostgreSQL: ``_REDEEM_ALL`` in a transaction holding the advisory lock of this person at this
+    shop in this campaign, once the person's sales there today (counted under it) leave room."""
+    person_at_shop = f"{voucher.campaign_id}|{voucher.person_id}|{voucher.merchant_id}".encode()
+    lock_key = int.from_bytes(hashlib.blake2b(person_at_shop, digest_size=8).digest(), "big", signed=True)
+    with write_transaction():
+        db.session.execute(_LOCK_PERSON_AT_SHOP, {"key": lock_key})
+        sales = db.session.execute(_SALES_TODAY.statement,
+                                   _sales_today_values(voucher, voucher.merchant_id, now)).scalar_one()
+        if sales >= limit:  # a voucher spent meanwhile says so first, as the contract orders the refusals
+            _refuse_voucher_state(*db.session.execute(_STATE.statement, {"p_id": voucher.id}).one(), now)
+        _refuse_over_limit(sales, limit)
+        return db.session.execute(_REDEEM_ALL.statement, _redeem_all_values(*values)).one()
 
 
 def _refuse_unspent(state, now: dt.datetime) -> None:

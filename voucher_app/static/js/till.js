@@ -7,6 +7,7 @@
   var tokenInput = till.querySelector("#token");
   var info = till.querySelector("[data-testid=voucher-info]");
   var bill = till.querySelector("#bill");
+  var preview = till.querySelector("[data-testid=bill-preview]");
   var csrf = document.querySelector("meta[name=csrf-token]").content;
   var messages = {};
   // The phrases sit in a <template>, whose children live in its .content, not in the page.
@@ -14,35 +15,32 @@
     messages[node.getAttribute("data-key")] = node.textContent;
   });
 
-  function yuan(cents) { return (cents / 100).toFixed(2).replace(/\.00$/, ""); }
-
-  function check() {
+  // The server says what the voucher is and what the bill typed so far would come to (the same rule
+  // the sale applies: a percent voucher's discount rounded down to the fen, up to its cap).
+  function check(withBill) {
     var token = tokenInput.value.trim();
-    if (token.length < 14) { info.textContent = ""; return; }
+    if (token.length < 14) { info.textContent = ""; preview.textContent = ""; return; }
     fetch(till.getAttribute("data-check-url"), {
       method: "POST", credentials: "same-origin",
       headers: {"Content-Type": "application/json", "X-CSRFToken": csrf},
-      body: JSON.stringify({token: token})
+      body: JSON.stringify({token: token, bill: bill.value})
     }).then(function (r) { return r.json(); }).then(function (answer) {
       info.classList.toggle("bad", !answer.ok);
       if (answer.ok) {
-        var rule = answer.threshold_cents > 0
-          ? "满" + yuan(answer.threshold_cents) + "减" + yuan(answer.discount_cents)
-          : yuan(answer.discount_cents) + "元无门槛";
-        if (document.documentElement.lang === "en") {
-          rule = yuan(answer.discount_cents) + " off" +
-            (answer.threshold_cents > 0 ? " a bill of " + yuan(answer.threshold_cents) : "");
-        }
-        info.textContent = messages.rule.replace("%(rule)s", rule) + " · " + answer.campaign;
-        bill.focus();
+        info.textContent = messages.rule.replace("%(rule)s", answer.rule) + " · " + answer.campaign;
+        preview.textContent = answer.preview ? answer.preview.text : "";
+        preview.classList.toggle("bad", Boolean(answer.preview && answer.preview.below_threshold));
+        if (!withBill) { bill.focus(); }
       } else {
         info.textContent = answer.message;
+        preview.textContent = "";
       }
-    }).catch(function () { info.textContent = ""; });
+    }).catch(function () { info.textContent = ""; preview.textContent = ""; });
   }
 
   var timer = null;
-  tokenInput.addEventListener("input", function () { clearTimeout(timer); timer = setTimeout(check, 300); });
+  tokenInput.addEventListener("input", function () { clearTimeout(timer); timer = setTimeout(function () { check(false); }, 300); });
+  bill.addEventListener("input", function () { clearTimeout(timer); timer = setTimeout(function () { check(true); }, 300); });
 
   var cameraButton = till.querySelector("[data-action=camera]");
   var cameraBox = till.querySelector(".camera");
@@ -66,7 +64,7 @@
       if (code && code.data) {
         tokenInput.value = code.data;
         stop();
-        check();
+        check(false);
         return;
       }
     }
