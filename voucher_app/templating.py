@@ -29,6 +29,7 @@ def current_user_label() -> str:
 NAV = [
     ("campaigns.residents_campaigns", _l("Claim vouchers"), None),
     ("vouchers.wallet", _l("My vouchers"), {"resident"}),
+    ("accounts.profile_page", _l("My profile"), {"resident"}),
     ("campaigns.campaign_list", _l("Campaigns"), {"admin", "viewer"}),
     ("merchants.bureau_merchants", _l("Merchants"), {"admin", "viewer"}),
     ("merchants.bureau_enrolments", _l("Enrolments"), {"admin", "viewer"}),
@@ -37,6 +38,7 @@ NAV = [
     ("till.till", _l("Till"), {"merchant_owner", "cashier"}),
     ("merchants.my_shop", _l("My shop"), {"merchant_owner", "cashier"}),
     ("settlements.shop_settlements", _l("Settlements"), {"merchant_owner"}),
+    ("community.home", _l("Residents I help"), {"community_worker"}),
 ]
 
 

@@ -1,9 +1,9 @@
-"""Sign-in forms of the pages (Flask-WTF brings CSRF protection)."""
+"""Sign-in and profile forms of the pages (Flask-WTF brings CSRF protection)."""
 from __future__ import annotations
 
 from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
-from wtforms import PasswordField, StringField
+from wtforms import PasswordField, SelectField, StringField, TextAreaField
 from wtforms.validators import DataRequired, Length, Regexp, ValidationError
 
 from voucher_app.core.phones import normalize_phone
@@ -49,3 +49,22 @@ class TotpConfirmForm(FlaskForm):
     code = StringField(_l("The 6-digit code the app shows now"), validators=[
         DataRequired(_l("This field is required.")), Length(max=32)],
         render_kw={"inputmode": "numeric", "autocomplete": "one-time-code", "maxlength": 32})
+
+
+def _no_spaces(value: str | None) -> str | None:
+    return "".join(value.split()) if value else value
+
+
+class ProfileForm(FlaskForm):
+    """The district's choices are the city's districts, set by the page."""
+    district = SelectField(_l("District where you live"), validate_choice=False,  # the service names a wrong one
+                           validators=[DataRequired(_l("Choose your district."))])
+    birth_year = StringField(_l("Year of birth (optional)"), validators=[
+        Regexp(r"^\s*((19|20)\d\d)?\s*$", message=_l("Enter a year such as 1956."))],
+        render_kw={"inputmode": "numeric", "autocomplete": "bday-year", "maxlength": 4})
+    # A text area, not an input: its 18 characters wrap onto a second line at large type or zoom, so
+    # whoever types them can read them all back (an input would hide the start).
+    id_number = TextAreaField(_l("Resident ID number (身份证号)"), filters=[_no_spaces], validators=[
+        DataRequired(_l("This field is required.")), Length(max=32)],
+        render_kw={"autocomplete": "off", "autocapitalize": "characters", "spellcheck": "false", "maxlength": 32,
+                   "rows": 1, "class": "id-number"})

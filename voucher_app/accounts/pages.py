@@ -1,22 +1,24 @@
-"""Sign-in pages for residents (phone and SMS code) and staff, and the development SMS outbox."""
+"""Sign-in pages for residents (phone and SMS code) and staff, a resident's profile, and the development SMS
+outbox."""
 from __future__ import annotations
 
-from flask import Blueprint, flash, redirect, render_template, request, session, url_for
+from flask import Blueprint, current_app, flash, redirect, render_template, request, session, url_for
 from flask_babel import gettext as _
 from flask_login import current_user, login_required, login_user, logout_user
 
-from voucher_app.accounts import service, totp
-from voucher_app.accounts.forms import CodeRequestForm, ResidentLoginForm, StaffLoginForm, TotpConfirmForm
+from campaigns.service import list_districts
+from voucher_app.accounts import profile, service, totp
+from voucher_app.accounts.forms import CodeRequestForm, ProfileForm, ResidentLoginForm, StaffLoginForm, TotpConfirmForm
 from voucher_app.accounts.guards import development_only, page_roles_required
 from voucher_app.accounts.limits import otp_per_ip, otp_per_phone, staff_login_per_ip
 from voucher_app.accounts.models import User
 from voucher_app.accounts.sms import outbox_messages
 from voucher_app.core.clock import now
-from voucher_app.core.errors import DomainError, TotpInvalid, TotpRequired
+from voucher_app.core.errors import DomainError, TotpInvalid, TotpRequired, ValidationError
 from voucher_app.core.extensions import db
 from voucher_app.core.http import local_path
 from voucher_app.core.phones import mask_phone
-from voucher_app.core.roles import STAFF
+from voucher_app.core.roles import STAFF, Role
 
 pages = Blueprint("accounts", __name__, template_folder="templates")
 
@@ -83,7 +85,7 @@ def staff_login():
         else:
             login_user(service.start_web_session(user, now()))
             flash(_("Signed in."), "success")
-            return redirect(_safe_next() or url_for("pages.home"))
+            return redirect(_safe_next() or _home_of(user))
     status = 422 if request.method == "POST" else 200
     return render_template("accounts/staff_login.html", form=form), status
 
@@ -118,6 +120,34 @@ def staff_security():
                            qr_svg=totp.qr_svg(enrolment.otpauth_uri) if enrolment else None), status
 
 
+@pages.route("/me/profile", methods=["GET", "POST"])
+@page_roles_required(Role.resident)
+def profile_page():
+    """District, birth year and ID number, with why the number is asked and how little of it is kept."""
+    user = db.session.get(User, current_user.id)
+    districts = list_districts()
+    form = ProfileForm(district=user.district, birth_year=str(user.birth_year or ""))
+    form.district.choices = [("", _("Choose your district"))] + [(d["code"], d["name"]) for d in districts]
+    status = 200
+    if form.validate_on_submit():
+        try:
+            user, number = profile.bind_profile(
+                user.id, form.district.data, int(form.birth_year.data) if form.birth_year.data.strip() else None,
+                form.id_number.data, now(), districts={d["code"] for d in districts})
+        except ValidationError as err:
+            for error in err.errors:
+                getattr(form, error["field"], form.id_number).errors.append(error["message"])
+        except DomainError as err:
+            form.id_number.errors.append(str(err.detail or err.title))
+        else:
+            flash(_("Saved. Your ID number %(masked)s is bound to this account.",
+                    masked=profile.masked_id_number(number)), "success")
+            return redirect(url_for("accounts.profile_page"))
+    if request.method == "POST":
+        status = 422
+    return render_template("accounts/profile.html", form=form, profile=profile.profile_of(user)), status
+
+
 @pages.post("/logout")
 @login_required
 def logout():
@@ -126,6 +156,15 @@ def logout():
     logout_user()
     flash(_("Signed out."), "success")
     return redirect(url_for("pages.home"))
+
+
+# Where a staff role lands after signing in, when that page is installed (others: the home page).
+STAFF_HOMES = {Role.community_worker: "community.home"}
+
+
+def _home_of(user: User) -> str:
+    endpoint = STAFF_HOMES.get(user.role)
+    return url_for(endpoint if endpoint in current_app.view_functions else "pages.home")
 
 
 def _safe_next() -> str | None:

@@ -23,7 +23,9 @@ from collections.abc import Collection
 from flask import current_app
 from flask_babel import gettext as _
 from sqlalchemy import select
+from stdnum import numdb
 from stdnum.cn import ric
+from stdnum.exceptions import InvalidComponent
 from stdnum.exceptions import ValidationError as NumberInvalid
 
 from voucher_app.accounts.models import User
@@ -37,12 +39,35 @@ GROUPS = (ELDERLY, LOW_INCOME)
 
 
 def normalised_id_number(number: str) -> str:
-    """The ID number in its one written form, or ``validation_error`` naming the field."""
+    """The ID number in its one written form, or ``validation_error`` naming the field.
+
+    ``stdnum``'s check of the place code also demands that the county existed in the holder's birth
+    year; but numbers were issued from 1984 on by the place of residence then, so a resident born in
+    1950 in today's Lizhou district rightly holds 510802…, a code created in 1985, and would be refused
+    — exactly the elderly residents the quotas are for. So the place code need only be one the list
+    knows, in any year; length, characters, the check digit and the birth date are checked in full."""
+    compact = ric.compact(number or "")
     try:
-        return ric.validate(number or "")
+        ric.validate(compact)
+        return compact
+    except InvalidComponent:  # the birth date or the place: the date must hold, the place be known
+        try:
+            ric.get_birth_date(compact)
+            if _known_place(compact):
+                return compact
+        except NumberInvalid:
+            pass
     except NumberInvalid:
-        raise ValidationError(errors=[{"field": "id_number", "message": _(
-            "This is not a valid resident ID number: check the 18 characters (the last may be X).")}]) from None
+        pass
+    raise ValidationError(errors=[{"field": "id_number", "message": _(
+        "This is not a valid resident ID number: check the 18 characters (the last may be X).")}])
+
+
+def _known_place(number: str) -> bool:
+    """Whether the number's first six digits name a county the place list knows (in any year); the
+    rest of the number is valid (``validate`` got as far as the place)."""
+    info = {key for _part, props in numdb.get("cn/loc").info(number[:6]) for key in props}
+    return "county" in info
 
 
 def id_hash(number: str) -> str:
@@ -106,13 +131,13 @@ def bind_profile(user_id: str, district: str, birth_year: int | None, id_number:
                              "or your community worker to change it."))
         if not user.id_hash:
             user.id_hash = digest
-            user.person_id = _person_with(digest, user.id)
+            user.person_id = person_with(digest, user.id)
             detail["shares_limits_with_another_account"] = user.person_id is not None
         user.district, user.birth_year, user.updated_at = district, born, now
     return user, number
 
 
-def _person_with(digest: str, user_id: str) -> str | None:
+def person_with(digest: str, user_id: str) -> str | None:
     """The person an ID number already belongs to: the account that bound it first, or None."""
     first = db.session.execute(select(User.id, User.person_id).where(User.id_hash == digest, User.id != user_id)
                                .order_by(User.created_at, User.id).limit(1)).first()

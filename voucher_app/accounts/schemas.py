@@ -50,6 +50,14 @@ class TotpConfirm(BaseModel):
     code: str = Field(min_length=1, max_length=32)
 
 
+class ProfileIn(BaseModel):
+    """``PUT /me/profile``: the birth year may be left out (the ID number carries it)."""
+    model_config = ConfigDict(extra="ignore")
+    district: str = Field(min_length=1, max_length=32)
+    birth_year: int | None = Field(default=None, ge=1900, le=2100)
+    id_number: str = Field(min_length=1, max_length=32)
+
+
 def user_out(user: User, *, owner: bool) -> dict:
     """A user as shown to themselves (``owner``) or to anyone else (phone masked)."""
     return {

@@ -1,17 +1,18 @@
-"""Sign-in over the API (SMS codes, tokens) and the development outbox; the pages call the same
-services."""
+"""Sign-in over the API (SMS codes, tokens), a resident's profile, and the development outbox; the
+pages call the same services."""
 from __future__ import annotations
 
 from flask import Blueprint, current_app, jsonify, request
 
-from voucher_app.accounts import service, totp
+from campaigns.service import list_districts
+from voucher_app.accounts import profile, service, totp
 from voucher_app.accounts.guards import api_user, development_only, roles_required
 from voucher_app.accounts.limits import otp_per_ip, otp_per_phone, token_per_ip
-from voucher_app.accounts.schemas import OtpLogin, OtpRequest, PasswordLogin, TotpConfirm, user_out
+from voucher_app.accounts.schemas import OtpLogin, OtpRequest, PasswordLogin, ProfileIn, TotpConfirm, user_out
 from voucher_app.accounts.sms import outbox_messages
 from voucher_app.core.clock import now
 from voucher_app.core.http import listing, no_store
-from voucher_app.core.roles import STAFF
+from voucher_app.core.roles import STAFF, Role
 from voucher_app.core.validation import json_body, validate
 
 api = Blueprint("accounts_api", __name__)
@@ -72,6 +73,23 @@ def confirm_totp():
 @roles_required()
 def me():
     return jsonify(user_out(api_user(), owner=True))
+
+
+@api.get("/me/profile")
+@roles_required(Role.resident)
+def my_profile():
+    """Whether an ID number is bound, never the number: only its keyed hash is kept."""
+    return no_store(jsonify(profile.profile_of(api_user())))
+
+
+@api.put("/me/profile")
+@roles_required(Role.resident)
+def bind_my_profile():
+    """District, birth year and ID number; the answer shows the number masked, this once."""
+    body = json_body(ProfileIn)
+    user, number = profile.bind_profile(api_user().id, body.district, body.birth_year, body.id_number, now(),
+                                        districts={d["code"] for d in list_districts()})
+    return no_store(jsonify(profile.profile_of(user, number)))
 
 
 @dev_api.get("/dev/outbox")
