@@ -68,6 +68,6 @@ class RedemptionAttempt(db.Model):
     campaign_id: Mapped[str | None] = mapped_column(String(26))
     bill_cents: Mapped[int | None] = mapped_column(BigInteger)
     outcome: Mapped[str] = mapped_column(String(32))
-    via: Mapped[str] = mapped_column(String(8), server_default="qr")  # how the voucher was named: "qr", "typed"
+    via: Mapped[str] = mapped_column(String(8), server_default="qr")  # how the voucher was named: "qr", "printed", "typed"
     action: Mapped[str] = mapped_column(String(8), server_default="redeem")  # "redeem", or "check" (a look)
     redemption_id: Mapped[str | None] = mapped_column(String(26))

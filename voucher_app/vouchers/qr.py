@@ -23,6 +23,11 @@ def _code(text: str) -> qrcode.QRCode:
     return code
 
 
+def image(text: str):
+    """The code as a black-and-white image (Pillow's), for a printed sheet."""
+    return _code(text).make_image().get_image()
+
+
 def png(text: str) -> bytes:
     buffer = io.BytesIO()
     _code(text).make_image().save(buffer, format="PNG")

@@ -40,8 +40,9 @@ def owned_voucher(voucher_id: str, resident_id: str) -> Voucher:
     return voucher
 
 
-def fresh_token(voucher: Voucher, now: dt.datetime) -> dict:
-    """A new QR token (and typed code) for a voucher that can still be used."""
+def refuse_unusable(voucher: Voucher, now: dt.datetime) -> None:
+    """Refuse a voucher that is not claimed and unused by the clock: ``already_redeemed``,
+    ``voucher_revoked`` or ``voucher_expired``."""
     state = state_at(voucher, now)
     if state is VoucherStatus.redeemed:
         raise AlreadyRedeemed()
@@ -49,17 +50,26 @@ def fresh_token(voucher: Voucher, now: dt.datetime) -> dict:
         raise VoucherRevoked()
     if state is VoucherStatus.expired:
         raise VoucherExpired()
+
+
+def fresh_token(voucher: Voucher, now: dt.datetime) -> dict:
+    """A new QR token (and typed code) for a voucher that can still be used."""
+    refuse_unusable(voucher, now)
     token, expires_at = tokens.sign(voucher.id, now)
     return {"voucher_id": voucher.id, "token": token, "expires_at": iso(expires_at),
             "code": tokens.typed_code(voucher.id, now), "refresh_in": tokens.TOKEN_TTL_SECONDS - 15}
 
 
 def wallet(resident_id: str, now: dt.datetime, where_used: Callable[[list[str]], dict[str, dict]],
-           wrong_codes: Callable[[list[str], dt.datetime], dict[str, dict]]) -> list[dict]:
+           wrong_codes: Callable[[list[str], dt.datetime], dict[str, dict]],
+           printed: Callable[[list[str]], dict[str, dict]] | None = None) -> list[dict]:
     """The resident's vouchers as the wallet shows them. The till's domain (which sits above this
     one) tells where the used ones were used (``redemptions.service.where_used``) and which had wrong
-    codes typed for them lately (``redemptions.typed.wrong_codes``)."""
+    codes typed for them lately (``redemptions.typed.wrong_codes``); ``printing.sheets`` (which builds
+    on this module) tells which were printed and whether that sheet is still in force."""
     held = my_vouchers(resident_id)
     used = where_used([v.id for v, _c in held if v.status.value == "redeemed"])
     tried = wrong_codes([v.id for v, _c in held], now)
-    return [wallet_out(v, c, state_at(v, now), now, used.get(v.id), tried.get(v.id)) for v, c in held]
+    sheets = printed([v.id for v, _c in held]) if printed else {}
+    return [{**wallet_out(v, c, state_at(v, now), now, used.get(v.id), tried.get(v.id)), "printed": sheets.get(v.id)}
+            for v, c in held]

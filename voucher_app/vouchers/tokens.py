@@ -5,9 +5,15 @@ A token is ``Base45(payload ‖ Ed25519 signature)`` with a 29-byte payload::
     version (1) ‖ key id (4) ‖ voucher id (16, the ULID's bytes) ‖ issued at (4) ‖ expires at (4)
 
 Base45 keeps to QR's alphanumeric mode, so the 93 bytes fit a version-6 code that a cheap phone
-camera reads at once. The phone's token lives about a minute (the wallet refreshes it); printed
-vouchers get a long-lived one. Anyone can check a signature with the public keys at ``/api/v1/keys``;
-whether the voucher may be redeemed is always decided by the server.
+camera reads at once. The phone's token lives about a minute (the wallet refreshes it). A printed
+sheet's token is another kind, version 2, with one more field::
+
+    version (1) ‖ key id (4) ‖ voucher id (16) ‖ issued at (4) ‖ expires at (4) ‖ print generation (4)
+
+It lives until the voucher expires, so it is worth nothing without the generation: the till takes
+it only while the voucher's ``print_generation`` is still the one it carries (``printing.py``), and
+``verify`` — what names a voucher from the phone — never takes it. Anyone can check a signature with
+the public keys at ``/api/v1/keys``; whether the voucher may be redeemed is always decided by the server.
 
 Keys live as PEM files in ``SIGNING_KEYS_DIR`` (default ``instance/keys``), never in the repository.
 ``voucher keys rotate`` adds a key that signs from then on; older keys keep verifying until
@@ -37,6 +43,9 @@ from voucher_app.core.errors import InvalidToken, TokenExpired
 
 VERSION = 1
 _PAYLOAD = struct.Struct(">B4s16sII")
+PRINTED_VERSION = 2
+_PRINTED_PAYLOAD = struct.Struct(">B4s16sIII")
+_PAYLOADS = {VERSION: _PAYLOAD, PRINTED_VERSION: _PRINTED_PAYLOAD}
 SIGNATURE_LENGTH = 64
 TOKEN_TTL_SECONDS = 60
 TYPED_CODE_STEP_SECONDS = 60
@@ -159,18 +168,37 @@ def sign(voucher_id: str, now: dt.datetime, ttl_seconds: int = TOKEN_TTL_SECONDS
     return token, dt.datetime.fromtimestamp(expires, dt.timezone.utc)
 
 
-def verify(token: str, now: dt.datetime) -> str:
-    """The voucher id a genuine, unexpired token names; ``invalid_token`` or ``token_expired`` otherwise."""
+def sign_printed(voucher_id: str, generation: int, now: dt.datetime, expires_at: dt.datetime) -> str:
+    """A printed sheet's token for ``voucher_id``: valid until ``expires_at`` (the voucher's expiry) and
+    only while the voucher's print generation is ``generation``."""
+    key = _ensure_key(keyring())
+    payload = _PRINTED_PAYLOAD.pack(PRINTED_VERSION, bytes.fromhex(key.kid), ULID.from_str(voucher_id.upper()).bytes,
+                                    int(now.timestamp()), int(expires_at.timestamp()), generation)
+    return base45.b45encode(payload + key.private.sign(payload)).decode()
+
+
+@dataclass(frozen=True)
+class Named:
+    """What a genuine, unexpired token names."""
+
+    voucher_id: str
+    generation: int | None  # a printed sheet's print generation; None for the phone's token
+
+
+def read(token: str, now: dt.datetime) -> Named:
+    """The voucher a genuine, unexpired token of either kind names (a printed one with its generation,
+    which the caller must compare with the voucher's); ``invalid_token`` or ``token_expired`` otherwise."""
     try:
         raw = base45.b45decode(token.strip("\r\n\t"))  # a space is a Base45 character
     except (ValueError, TypeError, AttributeError):
         raise InvalidToken() from None
-    if len(raw) != _PAYLOAD.size + SIGNATURE_LENGTH:
+    shape = _PAYLOADS.get(raw[0]) if raw else None
+    if shape is None or len(raw) != shape.size + SIGNATURE_LENGTH:
         raise InvalidToken()
-    payload, signature = raw[:_PAYLOAD.size], raw[_PAYLOAD.size:]
-    version, kid, voucher_bytes, issued, expires = _PAYLOAD.unpack(payload)
+    payload, signature = raw[:shape.size], raw[shape.size:]
+    version, kid, voucher_bytes, issued, expires, *generation = shape.unpack(payload)
     key = keyring().find(kid.hex())
-    if version != VERSION or key is None:
+    if key is None:
         raise InvalidToken()
     try:
         key.public.verify(signature, payload)
@@ -178,7 +206,16 @@ def verify(token: str, now: dt.datetime) -> str:
         raise InvalidToken() from None
     if now.timestamp() >= expires:
         raise TokenExpired()
-    return str(ULID.from_bytes(voucher_bytes)).lower()
+    return Named(str(ULID.from_bytes(voucher_bytes)).lower(), generation[0] if generation else None)
+
+
+def verify(token: str, now: dt.datetime) -> str:
+    """The voucher id a genuine, unexpired phone token names; ``invalid_token`` or ``token_expired``
+    otherwise (a printed sheet's token too: it is good only with its generation checked, ``read``)."""
+    named = read(token, now)
+    if named.generation is not None:
+        raise InvalidToken()
+    return named.voucher_id
 
 
 def public_keys() -> list[dict]:
@@ -214,3 +251,30 @@ def typed_code_matches(voucher_id: str, digits: str, now: dt.datetime) -> bool:
     digits: the till limits wrong tries per voucher and per cashier (``redemptions/typed.py``)."""
     earlier = now - dt.timedelta(seconds=TYPED_CODE_STEP_SECONDS)
     return any(hmac.compare_digest(_digits(voucher_id, moment), digits) for moment in (now, earlier))
+
+
+# A printed sheet's code -------------------------------------------------------------------------------
+
+PRINTED_CODE_LENGTH = 8  # Crockford base32 characters after the voucher's ten: 40 bits
+_CROCKFORD = "0123456789ABCDEFGHJKMNPQRSTVWXYZ"
+
+
+def printed_code(voucher_id: str, generation: int) -> str:
+    """What a cashier types from a printed sheet, which cannot change every minute: the voucher's last
+    10 id characters and 8 characters keyed on the app's secret, the voucher and the print generation
+    (so reprinting or revoking gives the old sheet's code up). 40 bits, behind the till's typed-code
+    limits: not guessable."""
+    code = voucher_id[-10:].upper()
+    tail = _printed_tail(voucher_id, generation)
+    return f"{code[:5]}-{code[5:]}-{tail[:4]}-{tail[4:]}"
+
+
+def _printed_tail(voucher_id: str, generation: int) -> str:
+    key = str(current_app.config["SECRET_KEY"]).encode()
+    number = int.from_bytes(hmac.new(key, f"printed:{voucher_id}:{generation}".encode(), hashlib.sha256).digest()[:5], "big")
+    return "".join(_CROCKFORD[(number >> shift) & 31] for shift in range(35, -1, -5))
+
+
+def printed_code_matches(voucher_id: str, generation: int, tail: str) -> bool:
+    """True if ``tail`` is the code of the sheet printed as ``generation`` (never for 0: not printed)."""
+    return generation > 0 and hmac.compare_digest(_printed_tail(voucher_id, generation), tail)

@@ -11,7 +11,7 @@ from voucher_app.core.roles import Role
 from voucher_app.core.validation import json_body
 from voucher_app.redemptions.service import where_used
 from voucher_app.redemptions.typed import wrong_codes
-from voucher_app.vouchers import claiming, qr, service, tokens
+from voucher_app.vouchers import claiming, printing, qr, service, tokens
 from voucher_app.vouchers.limits import claims_per_ip, claims_per_resident
 from voucher_app.vouchers.schemas import ClaimIn
 
@@ -31,7 +31,7 @@ def claim(campaign_id: str):
 @api.get("/me/vouchers")
 @roles_required(Role.resident)
 def my_vouchers():
-    return listing(service.wallet(api_user().id, now(), where_used, wrong_codes))
+    return listing(service.wallet(api_user().id, now(), where_used, wrong_codes, printing.sheets))
 
 
 @api.get("/me/vouchers/<voucher_id>/token")
@@ -53,6 +53,23 @@ def voucher_qr_png(voucher_id: str):
 def voucher_qr_svg(voucher_id: str):
     token = service.fresh_token(service.owned_voucher(voucher_id, api_user().id), now())["token"]
     return no_store(Response(qr.svg(token), mimetype="image/svg+xml"))
+
+
+@api.post("/me/vouchers/<voucher_id>/print")
+@roles_required(Role.resident, Role.community_worker)
+def print_voucher(voucher_id: str):
+    """A printed sheet (PDF) for the voucher's owner, or the community worker who claimed it for them."""
+    sheet = printing.print_sheet(voucher_id, api_user(), now())
+    response = Response(sheet, mimetype="application/pdf")
+    response.headers["Content-Disposition"] = f'inline; filename="voucher-{voucher_id}.pdf"'
+    return no_store(response)
+
+
+@api.post("/me/vouchers/<voucher_id>/print/revoke")
+@roles_required(Role.resident, Role.community_worker)
+def revoke_printed_voucher(voucher_id: str):
+    printing.revoke_sheets(voucher_id, api_user(), now())
+    return "", 204
 
 
 @api.get("/keys")
