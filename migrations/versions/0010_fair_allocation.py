@@ -57,6 +57,7 @@ def upgrade():
     )
     with op.batch_alter_table('entries', schema=None) as batch_op:
         batch_op.create_index('ix_entries_resident', ['resident_id', 'created_at'], unique=False)
+        batch_op.create_index('ix_entries_person', ['person_id', 'campaign_id'], unique=False)
         batch_op.create_index('ix_entries_round_tier', ['round_id', 'tier_id', 'id'], unique=False)
 
     with op.batch_alter_table('campaigns', schema=None) as batch_op:
@@ -169,6 +170,7 @@ def downgrade():
 
     with op.batch_alter_table('entries', schema=None) as batch_op:
         batch_op.drop_index('ix_entries_round_tier')
+        batch_op.drop_index('ix_entries_person')
         batch_op.drop_index('ix_entries_resident')
 
     op.drop_table('entries')

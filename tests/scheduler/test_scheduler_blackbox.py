@@ -28,7 +28,7 @@ from voucher_app.core.roles import Role
 from voucher_app.scheduler.models import JobRun
 
 DAY = 86_400
-JOBS = ("open_rounds", "close_campaigns", "expire_vouchers", "settle", "tally", "purge_sign_in_records",
+JOBS = ("open_rounds", "close_campaigns", "expire_vouchers", "draw_lotteries", "settle", "tally", "purge_sign_in_records",
         "purge_refused_attempts", "purge_idempotency_records")
 
 

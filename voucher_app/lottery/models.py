@@ -25,6 +25,7 @@ class Entry(db.Model):
     __table_args__ = (
         UniqueConstraint("round_id", "person_id"),  # one entry per person per round, however many phones
         Index("ix_entries_resident", "resident_id", "created_at"),
+        Index("ix_entries_person", "person_id", "campaign_id"),  # a person's entries awaiting a draw
         Index("ix_entries_round_tier", "round_id", "tier_id", "id"),
     )
 

@@ -94,6 +94,8 @@ class RoundFacts:
     id: str
     release_at: dt.datetime
     quantities: dict[str, int]  # tier id → quantity
+    entry_opens_at: dt.datetime | None = None  # a lottery round's window
+    entry_closes_at: dt.datetime | None = None
 
 
 @dataclass(frozen=True)
@@ -118,6 +120,7 @@ class CampaignFacts:
     resident_districts: frozenset[str] = frozenset()
     requires_profile: bool = False
     limit_per_day: int | None = None
+    limit_per_merchant_day: int | None = None  # the till's: sales per person per shop per city day
     reserved: tuple[tuple[str, str, dt.datetime], ...] = ()  # (tier id, group, until) of every reserved quota
 
     def pools(self, tier_id: str, groups: frozenset[str], now: dt.datetime) -> tuple[str, ...]:
@@ -202,10 +205,11 @@ def _load_facts(campaign_id: str) -> CampaignFacts:
         valid_weekdays=tuple(campaign.valid_weekdays) if campaign.valid_weekdays else None,
         limit_per_resident=campaign.limit_per_resident, limit_per_round=campaign.limit_per_round,
         valid_days=campaign.valid_days, tier_ids=frozenset(t.id for t in campaign.tiers),
-        rounds=tuple(RoundFacts(r.id, r.release_at, {a.tier_id: a.quantity for a in r.allocations})
-                     for r in campaign.rounds),
+        rounds=tuple(RoundFacts(r.id, r.release_at, {a.tier_id: a.quantity for a in r.allocations},
+                                r.entry_opens_at, r.entry_closes_at) for r in campaign.rounds),
         allocation=campaign.allocation, resident_districts=frozenset(campaign.resident_districts or ()),
         requires_profile=campaign.requires_profile, limit_per_day=campaign.limit_per_day,
+        limit_per_merchant_day=campaign.limit_per_merchant_day,
         reserved=tuple((tier.id, quota["group"], parse_iso(quota["until"]))
                        for tier in campaign.tiers for quota in tier.reserved or ()))
 
@@ -279,7 +283,8 @@ _TAKE = Prepared(
             round_slot=bindparam("p_round_slot"),
             claimed_at=bindparam("p_claimed_at", type_=_vouchers.c.claimed_at.type),
             expires_at=bindparam("p_expires_at", type_=_vouchers.c.expires_at.type))
-    .returning(_vouchers.c.id, _vouchers.c.tier_id, _vouchers.c.threshold_cents, _vouchers.c.discount_cents))
+    .returning(_vouchers.c.id, _vouchers.c.tier_id, _vouchers.c.threshold_cents, _vouchers.c.discount_cents,
+               _vouchers.c.percent))
 
 _RESERVE = Prepared(insert(_ledger).values(
     id=bindparam("p_id"), campaign_id=bindparam("p_campaign_id"), voucher_id=bindparam("p_voucher_id"),
@@ -333,7 +338,7 @@ def _valid_until(facts: CampaignFacts, now: dt.datetime) -> dt.datetime:
 def _claimed(facts: CampaignFacts, taken, now: dt.datetime, valid_until: dt.datetime) -> tuple[dict, int]:
     """The answer to a claim that took ``taken`` (the taking statement's row)."""
     return {"id": taken.id, "campaign_id": facts.id, "tier_id": taken.tier_id, "status": VoucherStatus.claimed.value,
-            "threshold_cents": taken.threshold_cents, "discount_cents": taken.discount_cents,
+            "threshold_cents": taken.threshold_cents, "discount_cents": taken.discount_cents, "percent": taken.percent,
             "claimed_at": iso(now), "expires_at": iso(valid_until)}, 201
 
 
@@ -356,9 +361,9 @@ def claim_voucher(campaign_id: str, tier_id: str, resident: User, now: dt.dateti
     for _attempt in range(CLAIM_RETRIES):
         facts = memo.campaign(campaign_id)
         try:
-            current_round, next_release = _check_open(facts, tier_id, now)
             if facts.allocation == "lottery":
                 raise NotEligible(_("This campaign's vouchers are given by a lottery draw: enter the draw instead."))
+            current_round, next_release = _check_open(facts, tier_id, now)
             refuse_ineligible(facts, resident)
             pools = facts.pools(tier_id, groups_of(resident, now), now) if facts.reserved else ("",)
             pools = tuple(pool for pool in pools if not memo.is_sold_out(tier_id, pool))
@@ -475,7 +480,7 @@ WITH prior AS (
         expires_at = :expires_at
     FROM pick, held
     WHERE v.id = pick.id AND v.status = 'available' AND EXISTS (SELECT 1 FROM still_open)
-    RETURNING v.id, v.tier_id, v.threshold_cents, v.discount_cents, v.release_at
+    RETURNING v.id, v.tier_id, v.threshold_cents, v.discount_cents, v.percent, v.release_at
 ), reserved AS (
     INSERT INTO ledger_entries (id, campaign_id, voucher_id, from_account, to_account, amount_cents, kind, at)
     SELECT :ledger_id, :campaign_id, id, 'available', 'reserved', discount_cents, 'claim', :now FROM taken
@@ -484,16 +489,17 @@ WITH prior AS (
     SELECT :resident_id, :key, :request_hash, 201,
            json_build_object('id', id, 'campaign_id', CAST(:campaign_id AS text), 'tier_id', tier_id,
                              'status', 'claimed', 'threshold_cents', threshold_cents,
-                             'discount_cents', discount_cents, 'claimed_at', CAST(:claimed_at_iso AS text),
+                             'discount_cents', discount_cents, 'percent', percent,
+                             'claimed_at', CAST(:claimed_at_iso AS text),
                              'expires_at', CAST(:expires_at_iso AS text)), :now
     FROM taken WHERE CAST(:key AS varchar) IS NOT NULL
 )
 SELECT held.in_campaign, held.in_round, held.in_day, prior.request_hash, prior.status AS answer_status, prior.body AS answer,
-       taken.id, taken.tier_id, taken.threshold_cents, taken.discount_cents, taken.release_at
+       taken.id, taken.tier_id, taken.threshold_cents, taken.discount_cents, taken.percent, taken.release_at
 FROM held LEFT JOIN prior ON true LEFT JOIN taken ON true
 """).columns(in_campaign=Integer, in_round=Integer, in_day=Integer, request_hash=String, answer_status=Integer,
              answer=_records.c.body.type, id=String, tier_id=String, threshold_cents=Integer,
-             discount_cents=Integer, release_at=_vouchers.c.release_at.type))
+             discount_cents=Integer, percent=Integer, release_at=_vouchers.c.release_at.type))
 _THE_START = (dt.datetime(1970, 1, 1, tzinfo=dt.timezone.utc), "")
 
 
