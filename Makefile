@@ -31,6 +31,7 @@ run: install
 	@echo "  Serving at http://$(HOST):$(PORT)  (Ctrl-C stops)"
 	@echo "  Bureau admin: sign in at http://$(HOST):$(PORT)/staff/login as admin / admin-demo-2026 (viewer / viewer-demo-2026 reads reports)"
 	@echo "  Shop owner:   shop1 / merchant-demo-2026     Cashier: cashier1 / cashier-demo-2026 (same page)"
+	@echo "  Community worker (Lizhou): worker1 / worker-demo-2026 (same page; registers residents without a smartphone)"
 	@echo "  Resident:     sign in at http://$(HOST):$(PORT)/login with any mobile number;"
 	@echo "                the SMS code appears at http://$(HOST):$(PORT)/dev/outbox"
 	@echo ""

@@ -16,8 +16,8 @@ from graphlib import CycleError, TopologicalSorter
 import grimp
 
 DOMAINS = ["voucher_app.core", "voucher_app.accounts", "voucher_app.ledger", "voucher_app.scheduler", "campaigns",
-           "merchants", "voucher_app.vouchers", "voucher_app.redemptions", "voucher_app.settlement",
-           "voucher_app.reports"]
+           "merchants", "voucher_app.vouchers", "voucher_app.redemptions", "voucher_app.lottery",
+           "voucher_app.settlement", "voucher_app.reports", "voucher_app.community"]
 ROOT = "voucher_app (root)"
 
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import click
 import qrcode
-from sqlalchemy import select
+from sqlalchemy import column, select, table
 
 from voucher_app.accounts import totp
 from voucher_app.accounts.models import User
@@ -36,15 +36,33 @@ def create_admin(username: str, password: str):
 
 @click.command("create-staff")
 @click.argument("username")
-@click.option("--role", type=click.Choice(["admin", "viewer"]), default="viewer", show_default=True)
+@click.option("--role", type=click.Choice(["admin", "viewer", "community_worker"]), default="viewer",
+              show_default=True)
+@click.option("--district", help="A community worker's district (a code of the city's districts, e.g. lizhou).")
+@click.option("--name", "display_name", help="The name the pages show (e.g. a community worker's own name).")
 @click.option("--password", prompt=True, hide_input=True, confirmation_prompt=True)
-def create_staff_command(username: str, role: str, password: str):
-    """Create a bureau account: an administrator or a read-only viewer."""
+def create_staff_command(username: str, role: str, district: str | None, display_name: str | None, password: str):
+    """Create a bureau account: an administrator, a read-only viewer, or a community worker bound to a
+    district (who registers and acts for residents without a smartphone)."""
+    if Role(role) is Role.community_worker:
+        codes = _district_codes()
+        if district not in codes:
+            raise click.ClickException("a community worker serves one district: give --district with one of "
+                                       + (", ".join(codes) or "the city's districts (run `voucher city load` first)"))
+    elif district:
+        raise click.ClickException("only a community worker has a district")
     try:
-        create_staff(username, password, Role(role))
+        create_staff(username, password, Role(role), district=district, display_name=display_name)
     except DomainError as err:
         _fail(err)
-    click.echo(f"created {role} {username}")
+    click.echo(f"created {role} {username}" + (f" in {district}" if district else ""))
+
+
+def _district_codes() -> list[str]:
+    """The city's district codes. The campaigns package owns the table and sits above this one, so
+    the command reads the one column it needs by name rather than through its model."""
+    districts = table("districts", column("code"), column("position"))
+    return list(db.session.scalars(select(districts.c.code).order_by(districts.c.position)))
 
 
 totp_cli = click.Group("totp", help="A staff member's authenticator app (the second factor).")

@@ -149,17 +149,20 @@ def validate_password(password: str) -> None:
 
 
 def create_staff(username: str, password: str, role: Role, *, merchant_id: str | None = None,
-                 display_name: str | None = None) -> User:
-    """A staff account with a hashed password; refuses a username that is taken."""
+                 display_name: str | None = None, district: str | None = None) -> User:
+    """A staff account with a hashed password; refuses a username that is taken. A community worker
+    is bound to the district they serve (``district``, one of the city's: the caller checks it)."""
     if role is Role.resident:
         raise ValueError("residents sign in by phone")
+    if district and role is not Role.community_worker:
+        raise ValueError("only a community worker is bound to a district")
     validate_password(password)
     with write_transaction():
         if db.session.scalars(select(User.id).where(User.username == username)).first():
             raise Conflict(_("The username %(name)s is taken.", name=username),
                            errors=[{"field": "username", "message": _("This username is taken.")}])
         user = User(role=role, username=username, password_hash=hash_password(password), is_active=True,
-                    merchant_id=merchant_id, display_name=display_name)
+                    merchant_id=merchant_id, display_name=display_name, district=district)
         db.session.add(user)
     return user
 
