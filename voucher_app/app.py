@@ -26,6 +26,11 @@ import merchants.pages
 import merchants.views
 import voucher_app.accounts.pages
 import voucher_app.accounts.views
+import voucher_app.community.pages
+import voucher_app.community.views
+import voucher_app.lottery.jobs
+import voucher_app.lottery.pages
+import voucher_app.lottery.views
 import voucher_app.redemptions.jobs
 import voucher_app.redemptions.pages
 import voucher_app.redemptions.views
@@ -53,6 +58,7 @@ from voucher_app.core.extensions import babel, csrf, db, limiter, login_manager,
 from voucher_app.core.i18n import locale_selector
 from voucher_app.core.logs import install_masking, mask_everywhere
 from voucher_app.demo import demo_command
+from voucher_app.lottery.cli import draw_cli
 from voucher_app.scheduler.cli import jobs_cli, scheduler_command
 from voucher_app.scheduler.schedule import JOBS_KEY, Daily, Job
 from voucher_app.serving import serve_command
@@ -67,14 +73,16 @@ MIGRATIONS_DIR = Path(__file__).resolve().parent.parent / "migrations"
 API_BLUEPRINTS = (
     voucher_app.accounts.views.api, voucher_app.accounts.views.dev_api, campaigns.views.api,
     voucher_app.vouchers.views.api, merchants.views.api, voucher_app.redemptions.views.api,
-    voucher_app.reports.views.api, voucher_app.settlement.views.api,
+    voucher_app.reports.views.api, voucher_app.settlement.views.api, voucher_app.lottery.views.api,
+    voucher_app.community.views.api,
 )
 PAGE_BLUEPRINTS = (
     site_pages.pages, voucher_app.accounts.pages.pages, voucher_app.accounts.pages.dev_pages,
     voucher_app.vouchers.pages.pages, voucher_app.redemptions.pages.pages, campaigns.pages.pages,
     merchants.pages.pages, voucher_app.settlement.pages.pages, voucher_app.reports.pages.pages,
+    voucher_app.lottery.pages.pages, voucher_app.community.pages.pages,
 )
-COMMANDS = (city_cli, keys_cli, jobs_cli, ledger_cli, scheduler_command, create_admin, create_staff_command,
+COMMANDS = (city_cli, keys_cli, jobs_cli, ledger_cli, draw_cli, scheduler_command, create_admin, create_staff_command,
             totp_cli, demo_command, serve_command)
 
 
@@ -88,7 +96,8 @@ def accounts_jobs(config: Mapping) -> list[Job]:
 
 # The order ``jobs run-due`` runs them in: state first, then money, then the figures, then the purges
 # of what is past its retention (README, "Retention").
-TIMETABLES = (campaigns.jobs.jobs, voucher_app.vouchers.jobs.jobs, voucher_app.settlement.jobs.jobs,
+TIMETABLES = (campaigns.jobs.jobs, voucher_app.vouchers.jobs.jobs, voucher_app.lottery.jobs.jobs,
+              voucher_app.settlement.jobs.jobs,
               voucher_app.reports.jobs.jobs, accounts_jobs, voucher_app.redemptions.jobs.jobs,
               voucher_app.scheduler.jobs.jobs)
 

@@ -17,12 +17,14 @@ from voucher_app.accounts.service import create_staff
 from voucher_app.core.clock import now
 from voucher_app.core.extensions import db
 from voucher_app.core.roles import Role
+from voucher_app.lottery.demo import enter_demo_residents, load_demo_lottery
 from voucher_app.redemptions.demo import load_demo_activity
 from voucher_app.vouchers.issuing import publish_campaign
 
-DEMO_STAFF = [
-    ("admin", "admin-demo-2026", Role.admin, "商务局管理员"),
-    ("viewer", "viewer-demo-2026", Role.viewer, "责任单位查看员"),
+DEMO_STAFF = [  # (username, password, role, name, district)
+    ("admin", "admin-demo-2026", Role.admin, "商务局管理员", None),
+    ("viewer", "viewer-demo-2026", Role.viewer, "责任单位查看员", None),
+    ("worker1", "worker-demo-2026", Role.community_worker, "利州区社区工作者", "lizhou"),
 ]
 
 
@@ -31,14 +33,17 @@ def load_demo() -> list[str]:
     counts = load_city_data(city_data_file())
     lines = ["city data: " + ", ".join(f"{n} {what}" for what, n in counts.items())]
     with force_locale("zh"):
-        for username, password, role, name in DEMO_STAFF:
+        for username, password, role, name, district in DEMO_STAFF:
             if db.session.scalars(select(User.id).where(User.username == username)).first() is None:
-                create_staff(username, password, role, display_name=name)
-            lines.append(f"{role.value}: sign in at /staff/login as {username} / {password}")
+                create_staff(username, password, role, display_name=name, district=district)
+            lines.append(f"{role.value}: sign in at /staff/login as {username} / {password}"
+                         + (f" (district {district}: registers and helps residents at /community)" if district else ""))
     admin = db.session.scalars(select(User).where(User.username == DEMO_STAFF[0][0])).one()
     lines += load_demo_campaigns(admin, now(), publish_campaign)
+    lines += load_demo_lottery(admin, now(), publish_campaign)
     lines += load_demo_merchants(admin, now())
     lines += load_demo_activity(admin, now())
+    enter_demo_residents(now())
     lines.append("resident: sign in at /login with any mobile number; the code appears at /dev/outbox")
     return lines
 

@@ -42,6 +42,8 @@ SHOP_1, PENDING_SHOP, CASHIER_1, CASHIER_1_NAME = (
     "shop 1", "pending shop", "shop 1's cashier", "shop 1's cashier's username")
 VOUCHER, REDEMPTION, PAGE_REDEMPTION = "resident's voucher", "shop 1's sale", "shop 1's other sale"
 STATEMENT, PENDING_ENROLMENT = "shop 1's statement", "shop 2's pending enrolment"
+LOTTERY, LOTTERY_ROUND = "lottery campaign", "lottery campaign's round (taking entries)"
+RESIDENT_ACCOUNT = "resident's account"
 
 
 @dataclass(frozen=True)
@@ -209,6 +211,9 @@ def resolved(value: object, ids: Mapping[str, str]) -> object:
 
 
 TAKEN_CASHIER = {"username": Ref(CASHIER_1_NAME), "password": PASSWORD}  # the name is taken: 409, nothing made
+# The resident's account, for a path naming a resident a community worker helps (no worker registered
+# this one: to a worker it would be not_found; the nine are refused before that).
+A_RESIDENT = {"resident_id": Ref(RESIDENT_ACCOUNT)}
 
 ROWS: tuple[Row, ...] = (
     # The site, static files, the health check ------------------------------------------------------------
@@ -239,6 +244,11 @@ ROWS: tuple[Row, ...] = (
     Row("GET", "/staff/login", anyone()),
     Row("POST", "/staff/login", anyone()),
     Row("POST", "/logout", {**anyone(), ANONYMOUS: TO_LOGIN}, fresh=True),
+    # A resident's profile: an empty body or form is 422, so nothing is bound for the next person.
+    Row("GET", "/api/v1/me/profile", api(*RESIDENTS)),
+    Row("PUT", "/api/v1/me/profile", api(*RESIDENTS)),
+    Row("GET", "/me/profile", resident_page(*RESIDENTS)),
+    Row("POST", "/me/profile", resident_page(*RESIDENTS)),
 
     # The city's plan and campaigns (API) --------------------------------------------------------------------
     Row("GET", "/api/v1/measures", anyone()),
@@ -259,7 +269,39 @@ ROWS: tuple[Row, ...] = (
     Row("GET", "/api/v1/me/vouchers/<voucher_id>/token", api(RESIDENT, hidden=(OTHER_RESIDENT,))),
     Row("GET", "/api/v1/me/vouchers/<voucher_id>/qr.png", api(RESIDENT, hidden=(OTHER_RESIDENT,))),
     Row("GET", "/api/v1/me/vouchers/<voucher_id>/qr.svg", api(RESIDENT, hidden=(OTHER_RESIDENT,))),
+    # A printed sheet: the owner (or the community worker who claimed it for them, not one of the nine).
+    Row("POST", "/api/v1/me/vouchers/<voucher_id>/print", api(RESIDENT, hidden=(OTHER_RESIDENT,))),
+    Row("POST", "/api/v1/me/vouchers/<voucher_id>/print/revoke", api(RESIDENT, hidden=(OTHER_RESIDENT,))),
     Row("GET", "/api/v1/keys", anyone()),
+
+    # Lottery rounds (API and pages): entries are the residents'; the draw is run by the administrator
+    # (too early here: 409) and read by anyone. An empty body changes nothing (422).
+    Row("POST", "/api/v1/campaigns/<campaign_id>/entries", api(*RESIDENTS), args={"campaign_id": Ref(LOTTERY)}),
+    Row("GET", "/api/v1/me/entries", api(*RESIDENTS)),
+    Row("POST", "/api/v1/campaigns/<campaign_id>/rounds/<round_id>/draw", api(ADMIN),
+        args={"campaign_id": Ref(LOTTERY), "round_id": Ref(LOTTERY_ROUND)}),
+    Row("GET", "/api/v1/campaigns/<campaign_id>/rounds/<round_id>/draw", anyone(),
+        args={"campaign_id": Ref(LOTTERY), "round_id": Ref(LOTTERY_ROUND)}),
+    Row("GET", "/campaigns/<campaign_id>/rounds/<round_id>/draw", anyone(),
+        args={"campaign_id": Ref(LOTTERY), "round_id": Ref(LOTTERY_ROUND)}),
+    Row("POST", "/campaigns/<campaign_id>/enter", resident_page(*RESIDENTS), args={"campaign_id": Ref(LOTTERY)}),
+
+    # Community workers (API and pages): none of the nine is one, so all are refused at the role check
+    # (tests/community/ shows a worker's own access, and another worker's residents as not_found). A
+    # resident reads what a worker did for them.
+    Row("POST", "/api/v1/proxy/residents", api()),
+    Row("GET", "/api/v1/proxy/residents", api()),
+    Row("POST", "/api/v1/proxy/residents/<resident_id>/claims", api(), args=A_RESIDENT),
+    Row("POST", "/api/v1/proxy/residents/<resident_id>/entries", api(), args=A_RESIDENT),
+    Row("GET", "/api/v1/proxy/residents/<resident_id>/vouchers", api(), args=A_RESIDENT),
+    Row("GET", "/api/v1/me/on-behalf", api(*RESIDENTS)),
+    Row("GET", "/community", page()),
+    Row("POST", "/community/residents", page()),
+    Row("GET", "/community/residents/<resident_id>", page(), args=A_RESIDENT),
+    Row("POST", "/community/residents/<resident_id>/claim", page(), args=A_RESIDENT),
+    Row("POST", "/community/residents/<resident_id>/enter", page(), args=A_RESIDENT),
+    Row("POST", "/community/residents/<resident_id>/vouchers/<voucher_id>/print", page(), args=A_RESIDENT),
+    Row("POST", "/community/residents/<resident_id>/vouchers/<voucher_id>/print/revoke", page(), args=A_RESIDENT),
 
     # Merchants, cashiers, enrolments (API) ----------------------------------------------------------------
     Row("POST", "/api/v1/merchants", anyone()),
@@ -309,6 +351,8 @@ ROWS: tuple[Row, ...] = (
     Row("GET", "/wallet/<voucher_id>", resident_page(RESIDENT, hidden=(OTHER_RESIDENT,))),
     Row("GET", "/wallet/<voucher_id>/qr.svg", resident_page(RESIDENT, hidden=(OTHER_RESIDENT,))),
     Row("GET", "/wallet/<voucher_id>/state.json", resident_page(RESIDENT, hidden=(OTHER_RESIDENT,))),
+    Row("POST", "/wallet/<voucher_id>/print", resident_page(RESIDENT, hidden=(OTHER_RESIDENT,))),
+    Row("POST", "/wallet/<voucher_id>/print/revoke", resident_page(RESIDENT, hidden=(OTHER_RESIDENT,))),
 
     # Shops' pages: registration, the shop, its statements ---------------------------------------------------
     Row("GET", "/merchants/register", anyone()),

@@ -94,6 +94,14 @@ def build_world(app: Flask) -> World:
         admin, viewer = make_account(Role.admin), make_account(Role.viewer)
         campaign = publish_campaign(create_campaign(CampaignIn(**campaign_body()), admin, clock.now()).id, admin,
                                     clock.now())
+        lottery = publish_campaign(create_campaign(CampaignIn(**campaign_body(
+            name="摇号", allocation="lottery",
+            rounds=[{"entry_opens_at": (T0 + dt.timedelta(hours=2)).isoformat(),
+                     "entry_closes_at": (T0 + dt.timedelta(hours=26)).isoformat(),
+                     "draw_at": (T0 + dt.timedelta(hours=27)).isoformat(), "quantities": [10, 10]}],
+            tiers=[{"name": "满100减30", "threshold_cents": 10_000, "discount_cents": 3_000, "quantity": 10},
+                   {"name": "10元券", "threshold_cents": 0, "discount_cents": 1_000, "quantity": 10}])),
+            admin, clock.now()).id, admin, clock.now())
         draft = create_campaign(CampaignIn(**campaign_body(name="草稿")), admin, clock.now())
         cancelled = create_campaign(CampaignIn(**campaign_body(name="已取消")), admin, clock.now())
         cancel_campaign(cancelled.id, "测试", admin, clock.now())
@@ -122,7 +130,8 @@ def build_world(app: Flask) -> World:
                      t.PENDING_SHOP: pending_shop.id, t.CASHIER_1: cashier_1.id,
                      t.CASHIER_1_NAME: cashier_1.username, t.VOUCHER: voucher,
                      t.REDEMPTION: sales[0], t.PAGE_REDEMPTION: sales[1], t.STATEMENT: statement,
-                     t.PENDING_ENROLMENT: pending_enrolment.id}
+                     t.PENDING_ENROLMENT: pending_enrolment.id, t.LOTTERY: lottery.id,
+                     t.LOTTERY_ROUND: lottery.rounds[0].id, t.RESIDENT_ACCOUNT: resident.id}
         people = {t.RESIDENT: resident, t.OTHER_RESIDENT: other_resident, t.CASHIER: cashier_1,
                   t.OTHER_CASHIER: cashier_2, t.OWNER: owner_1, t.OTHER_OWNER: owner_2, t.VIEWER: viewer,
                   t.ADMIN: admin}

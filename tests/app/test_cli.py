@@ -50,14 +50,15 @@ def test_upgrade_then_demo_sets_up_a_new_sqlite_database(tmp_path):
     assert first.returncode == 0, first.stderr
     assert "/staff/login" in first.stdout and "admin" in first.stdout and "/dev/outbox" in first.stdout
     counts_after_first = _row_counts(path)
-    # admin and viewer, an owner and a cashier for each demo shop, and the demo residents
+    # admin, viewer and a community worker, an owner and a cashier for each demo shop, and the demo residents
     from merchants.demo import DEMO_MERCHANTS
     from voucher_app.redemptions.demo import DEMO_RESIDENTS
 
     assert counts_after_first["measures"] == 22
-    assert counts_after_first["users"] == 2 + 2 * len(DEMO_MERCHANTS) + DEMO_RESIDENTS
+    assert counts_after_first["users"] == 3 + 2 * len(DEMO_MERCHANTS) + DEMO_RESIDENTS
     assert counts_after_first["merchants"] == len(DEMO_MERCHANTS)
-    assert counts_after_first["campaigns"] == 4 and counts_after_first["enrolments"] > 0
+    assert counts_after_first["campaigns"] == 5 and counts_after_first["enrolments"] > 0  # four and the lottery
+    assert counts_after_first["entries"] > 0  # demo residents entered the lottery's first round
     assert counts_after_first["vouchers"] > 0  # minted when the demo campaigns were published
     assert counts_after_first["redemptions"] > 0 and counts_after_first["redemption_attempts"] > 0
 
@@ -72,7 +73,7 @@ def _row_counts(path) -> dict[str, int]:
         return {table: conn.execute(f'SELECT count(*) FROM "{table}"').fetchone()[0]
                 for table in ("users", "districts", "actions", "measures", "plan_targets", "city_settings",
                               "merchants", "campaigns", "enrolments", "vouchers", "ledger_entries", "audit_records",
-                              "redemptions", "redemption_attempts")}
+                              "redemptions", "redemption_attempts", "entries")}
 
 
 # Bureau accounts ---------------------------------------------------------------------------------------
@@ -135,7 +136,7 @@ def test_city_load_of_a_malformed_file_says_so_without_a_traceback(runner, tmp_p
 
 def test_demo_refuses_in_production(app, _schema):
     production = create_app("production", {
-        "SQLALCHEMY_DATABASE_URI": _schema, "SECRET_KEY": "production-secret-" + "x" * 32,
+        "SQLALCHEMY_DATABASE_URI": _schema, "SECRET_KEY": "production-secret-" + "x" * 32, "ID_NUMBER_KEY": "id-number-key-" + "y" * 32,
         "SMS_SENDER": "http", "SMS_GATEWAY_URL": "http://127.0.0.1:9/sms", "DEBUG": False,
         "RATELIMIT_STORAGE_URI": "redis://127.0.0.1:6379/0"})
     with production.app_context():  # the testing app's context is pushed by the fixture

@@ -109,6 +109,10 @@ class CampaignClosed(DomainError):
     code, status, title = "campaign_closed", 409, _l("This campaign has ended.")
 
 
+class TooEarly(DomainError):
+    code, status, title = "too_early", 409, _l("It is too early for that.")
+
+
 class NotEligible(DomainError):
     code, status, title = "not_eligible", 403, _l("This is not available to you.")
 
@@ -158,6 +162,13 @@ class MerchantSuspended(DomainError):
 
     code, status, title = "merchant_suspended", 403, _l(
         "This shop is suspended by the commerce bureau and cannot do that until it is reinstated.")
+
+
+class PrintingUnavailable(DomainError):
+    """The server cannot make printed vouchers (no font with Chinese characters is installed)."""
+
+    code, status, title = "printing_unavailable", 503, _l(
+        "Printing vouchers is not available on this server right now. Please try again later.")
 
 
 class ConfigurationError(Exception):

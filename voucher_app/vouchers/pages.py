@@ -9,13 +9,15 @@ from flask_login import current_user
 from campaigns import service as campaign_service
 from campaigns.labels import category_labels, district_names
 from voucher_app.accounts.guards import page_roles_required
+from voucher_app.community import service as community
 from voucher_app.core.clock import now
 from voucher_app.core.errors import DomainError
 from voucher_app.core.http import no_store
 from voucher_app.core.roles import Role
+from voucher_app.lottery import service as lottery
 from voucher_app.redemptions.service import where_used
 from voucher_app.redemptions.typed import wrong_codes
-from voucher_app.vouchers import claiming, qr, service
+from voucher_app.vouchers import claiming, printing, qr, service
 from voucher_app.vouchers.limits import claims_per_ip, claims_per_resident_page
 from voucher_app.vouchers.schemas import wallet_out
 
@@ -41,10 +43,11 @@ def claim_on_page(campaign_id: str):
 @pages.get("/wallet")
 @page_roles_required(Role.resident)
 def wallet():
-    vouchers = service.wallet(current_user.id, now(), where_used, wrong_codes)
+    vouchers = service.wallet(current_user.id, now(), where_used, wrong_codes, printing.sheets)
     saved = sum(v["used"]["saved_cents"] for v in vouchers if v["used"])  # what the subsidy really paid
     return render_template("vouchers/wallet.html", vouchers=vouchers, saved_cents=saved,
-                           categories=category_labels(), districts=district_names())
+                           categories=category_labels(), districts=district_names(),
+                           entries=lottery.my_entries(current_user.id), on_behalf=community.done_on_behalf(current_user))
 
 
 @pages.get("/wallet/<voucher_id>")
@@ -57,6 +60,30 @@ def voucher_page(voucher_id: str):
     item = wallet_out(voucher, campaign, service.state_at(voucher, at), at)
     return render_template("vouchers/voucher.html", voucher=item, categories=category_labels(),
                            districts=district_names())
+
+
+@pages.post("/wallet/<voucher_id>/print")
+@page_roles_required(Role.resident)
+def print_on_page(voucher_id: str):
+    """The printed sheet, opened in the browser's PDF viewer to print; a refusal goes back to the wallet."""
+    service.owned_voucher(voucher_id, current_user.id)  # another's voucher: "not found", as everywhere
+    try:
+        sheet = printing.print_sheet(voucher_id, current_user, now())
+    except DomainError as err:
+        flash(str(err.detail or err.title), "error")
+        return redirect(url_for("vouchers.wallet"))
+    response = Response(sheet, mimetype="application/pdf")
+    response.headers["Content-Disposition"] = f'inline; filename="voucher-{voucher_id}.pdf"'
+    return no_store(response)
+
+
+@pages.post("/wallet/<voucher_id>/print/revoke")
+@page_roles_required(Role.resident)
+def revoke_printed_on_page(voucher_id: str):
+    service.owned_voucher(voucher_id, current_user.id)
+    printing.revoke_sheets(voucher_id, current_user, now())
+    flash(_("Done: the printed sheet no longer works. Print again if you need a new one."), "success")
+    return redirect(url_for("vouchers.wallet"))
 
 
 @pages.get("/wallet/<voucher_id>/qr.svg")
