@@ -35,6 +35,7 @@ NAV = [
     ("merchants.bureau_enrolments", _l("Enrolments"), {"admin", "viewer"}),
     ("reports.measures_page", _l("Reports"), {"admin", "viewer"}),
     ("settlements.bureau_settlements", _l("Settlements"), {"admin", "viewer"}),
+    ("accounts.low_income_page", _l("Low-income residents"), {"admin"}),
     ("till.till", _l("Till"), {"merchant_owner", "cashier"}),
     ("merchants.my_shop", _l("My shop"), {"merchant_owner", "cashier"}),
     ("settlements.shop_settlements", _l("Settlements"), {"merchant_owner"}),

@@ -5,7 +5,8 @@ Issue #16. Residents get a profile (district, birth year, the ID number's keyed 
 constraints move from the resident to the person (backfilled with the resident). A voucher lies in
 a ``pool`` ('' = general, else a group's reserved quota until ``pool_until``), which leads the
 claim's index. Campaigns gain the lottery allocation, district and profile rules and two limits;
-tiers the percent kind and reserved quotas; rounds a lottery's window and its draw's public data;
+tiers the percent kind and reserved quotas (``group_members``: the people the bureau put in a group, by
+ID-number hash); rounds a lottery's window and its draw's public data;
 ``entries`` holds the lottery's entries. Community workers are a role, and the residents they
 register have no phone (``registered_by``).
 
@@ -54,6 +55,14 @@ def upgrade():
     sa.ForeignKeyConstraint(['voucher_id'], ['vouchers.id'], name=op.f('fk_entries_voucher_id_vouchers')),
     sa.PrimaryKeyConstraint('id', name=op.f('pk_entries')),
     sa.UniqueConstraint('round_id', 'person_id', name=op.f('uq_entries_round_id_person_id'))
+    )
+    op.create_table('group_members',
+    sa.Column('group', sa.String(length=16), nullable=False),
+    sa.Column('id_hash', sa.String(length=64), nullable=False),
+    sa.Column('set_by', sa.String(length=26), nullable=True),
+    sa.Column('set_at', sa.DateTime(timezone=True), nullable=False),
+    sa.ForeignKeyConstraint(['set_by'], ['users.id'], name=op.f('fk_group_members_set_by_users')),
+    sa.PrimaryKeyConstraint('group', 'id_hash', name=op.f('pk_group_members'))
     )
     with op.batch_alter_table('entries', schema=None) as batch_op:
         batch_op.create_index('ix_entries_resident', ['resident_id', 'created_at'], unique=False)
@@ -174,3 +183,4 @@ def downgrade():
         batch_op.drop_index('ix_entries_resident')
 
     op.drop_table('entries')
+    op.drop_table('group_members')

@@ -245,6 +245,12 @@ ROWS: tuple[Row, ...] = (
     Row("POST", "/staff/login", anyone()),
     Row("POST", "/logout", {**anyone(), ANONYMOUS: TO_LOGIN}, fresh=True),
     # A resident's profile: an empty body or form is 422, so nothing is bound for the next person.
+    # The bureau's list of low-income residents: an invalid number changes nothing (422).
+    Row("PUT", "/api/v1/residents/groups/<group>", api(ADMIN), args={"group": "low_income"},
+        json={"id_numbers": ["not a number"]}),
+    Row("GET", "/api/v1/residents/groups/<group>", api(*BUREAU), args={"group": "low_income"}),
+    Row("GET", "/bureau/residents/low-income", page(ADMIN)),
+    Row("POST", "/bureau/residents/low-income", page(ADMIN)),
     Row("GET", "/api/v1/me/profile", api(*RESIDENTS)),
     Row("PUT", "/api/v1/me/profile", api(*RESIDENTS)),
     Row("GET", "/me/profile", resident_page(*RESIDENTS)),
@@ -285,6 +291,9 @@ ROWS: tuple[Row, ...] = (
     Row("GET", "/campaigns/<campaign_id>/rounds/<round_id>/draw", anyone(),
         args={"campaign_id": Ref(LOTTERY), "round_id": Ref(LOTTERY_ROUND)}),
     Row("POST", "/campaigns/<campaign_id>/enter", resident_page(*RESIDENTS), args={"campaign_id": Ref(LOTTERY)}),
+    # Too early to draw: back to the campaign's page with the reason.
+    Row("POST", "/bureau/campaigns/<campaign_id>/rounds/<round_id>/draw", page(ADMIN),
+        args={"campaign_id": Ref(LOTTERY), "round_id": Ref(LOTTERY_ROUND)}),
 
     # Community workers (API and pages): none of the nine is one, so all are refused at the role check
     # (tests/community/ shows a worker's own access, and another worker's residents as not_found). A

@@ -4,6 +4,7 @@ from __future__ import annotations
 from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
 from wtforms import PasswordField, SelectField, StringField, TextAreaField
+from wtforms.fields.choices import SelectChoice
 from wtforms.validators import DataRequired, Length, Regexp, ValidationError
 
 from voucher_app.core.phones import normalize_phone
@@ -68,3 +69,11 @@ class ProfileForm(FlaskForm):
         DataRequired(_l("This field is required.")), Length(max=32)],
         render_kw={"autocomplete": "off", "autocapitalize": "characters", "spellcheck": "false", "maxlength": 32,
                    "rows": 1, "class": "id-number"})
+
+
+class GroupListForm(FlaskForm):
+    """The bureau's list of low-income residents' ID numbers, one per line."""
+
+    id_numbers = TextAreaField(_l("Resident ID numbers, one per line"), validators=[DataRequired()])
+    member = SelectField(_l("What to do"), choices=[SelectChoice("add", _l("Add them to the group")),
+                                                     SelectChoice("remove", _l("Take them out of the group"))])

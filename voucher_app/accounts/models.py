@@ -148,3 +148,15 @@ class RecoveryCode(db.Model):
     code_hash: Mapped[str] = mapped_column(String(64))
     created_at: Mapped[dt.datetime] = mapped_column(UTCDateTime)
     used_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime)
+
+
+class GroupMember(db.Model):
+    """A person the bureau put in a group reserved quotas can be kept for (``low_income``), by the keyed
+    hash of their ID number: it holds for every account that binds that number, now or later."""
+
+    __tablename__ = "group_members"
+
+    group: Mapped[str] = mapped_column(String(16), primary_key=True)
+    id_hash: Mapped[str] = mapped_column(String(64), primary_key=True)
+    set_by: Mapped[str | None] = mapped_column(ForeignKey("users.id"))
+    set_at: Mapped[dt.datetime] = mapped_column(UTCDateTime)

@@ -8,7 +8,14 @@ from flask_login import current_user, login_required, login_user, logout_user
 
 from campaigns.service import list_districts
 from voucher_app.accounts import profile, service, totp
-from voucher_app.accounts.forms import CodeRequestForm, ProfileForm, ResidentLoginForm, StaffLoginForm, TotpConfirmForm
+from voucher_app.accounts.forms import (
+    CodeRequestForm,
+    GroupListForm,
+    ProfileForm,
+    ResidentLoginForm,
+    StaffLoginForm,
+    TotpConfirmForm,
+)
 from voucher_app.accounts.guards import development_only, page_roles_required
 from voucher_app.accounts.limits import otp_per_ip, otp_per_phone, staff_login_per_ip
 from voucher_app.accounts.models import User
@@ -146,6 +153,28 @@ def profile_page():
     if request.method == "POST":
         status = 422
     return render_template("accounts/profile.html", form=form, profile=profile.profile_of(user)), status
+
+
+@pages.route("/bureau/residents/low-income", methods=["GET", "POST"])
+@page_roles_required(Role.admin)
+def low_income_page():
+    """The bureau's list of low-income residents (for reserved quotas), kept by ID-number hash only."""
+    form = GroupListForm()
+    status = 200
+    if form.validate_on_submit():
+        numbers = [line.strip() for line in form.id_numbers.data.splitlines() if line.strip()]
+        try:
+            outcome = profile.set_group(profile.LOW_INCOME, numbers, form.member.data == "add", current_user, now())
+        except ValidationError as err:
+            form.id_numbers.errors.extend(error["message"] for error in err.errors)
+        else:
+            flash(_("%(people)d people updated (%(accounts)d accounts); the group now has %(members)d people.",
+                    **{k: outcome[k] for k in ("people", "accounts", "members")}), "success")
+            return redirect(url_for("accounts.low_income_page"))
+    if request.method == "POST":
+        status = 422
+    return render_template("accounts/low_income.html", form=form,
+                           members=profile.group_size(profile.LOW_INCOME)), status
 
 
 @pages.post("/logout")

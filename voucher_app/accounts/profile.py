@@ -22,13 +22,13 @@ from collections.abc import Collection
 
 from flask import current_app
 from flask_babel import gettext as _
-from sqlalchemy import select
+from sqlalchemy import delete, func, select, update
 from stdnum import numdb
 from stdnum.cn import ric
 from stdnum.exceptions import InvalidComponent
 from stdnum.exceptions import ValidationError as NumberInvalid
 
-from voucher_app.accounts.models import User
+from voucher_app.accounts.models import GroupMember, User
 from voucher_app.core.audit import audited
 from voucher_app.core.clock import city_day
 from voucher_app.core.errors import Conflict, NotFound, ValidationError
@@ -131,6 +131,7 @@ def bind_profile(user_id: str, district: str, birth_year: int | None, id_number:
                              "or your community worker to change it."))
         if not user.id_hash:
             user.id_hash = digest
+            user.low_income = user.low_income or in_group(LOW_INCOME, digest)
             user.person_id = person_with(digest, user.id)
             detail["shares_limits_with_another_account"] = user.person_id is not None
         user.district, user.birth_year, user.updated_at = district, born, now
@@ -142,3 +143,42 @@ def person_with(digest: str, user_id: str) -> str | None:
     first = db.session.execute(select(User.id, User.person_id).where(User.id_hash == digest, User.id != user_id)
                                .order_by(User.created_at, User.id).limit(1)).first()
     return (first.person_id or first.id) if first else None
+
+
+def in_group(group: str, digest: str) -> bool:
+    """Whether the bureau put the person with this ID-number hash in ``group``."""
+    return db.session.get(GroupMember, (group, digest)) is not None
+
+
+def set_group(group: str, id_numbers: list[str], member: bool, actor: User, now: dt.datetime) -> dict:
+    """Put the people with these ID numbers in ``group`` (the bureau's list, e.g. from the civil affairs
+    bureau), or take them out: every account that bound one of the numbers, and any that binds one
+    later. Only the hashes are kept; the audit record counts, it names no one."""
+    if group != LOW_INCOME:  # the elderly are known by their birth year, not by a list
+        raise ValidationError(errors=[{"field": "group", "message": _("Only the low-income group is set by list.")}])
+    hashes, errors = set(), []
+    for index, number in enumerate(id_numbers):
+        try:
+            hashes.add(id_hash(normalised_id_number(number)))
+        except ValidationError:
+            errors.append({"field": f"id_numbers.{index}", "message": _(
+                "Line %(n)d is not a valid resident ID number.", n=index + 1)})
+    if errors or not hashes:
+        raise ValidationError(errors=errors or [{"field": "id_numbers", "message": _("Give at least one ID number.")}])
+    with audited("residents.group", "group", group, actor.id, now) as detail:
+        known = set(db.session.scalars(select(GroupMember.id_hash).where(GroupMember.group == group,
+                                                                         GroupMember.id_hash.in_(hashes))))
+        if member:
+            db.session.add_all(GroupMember(group=group, id_hash=digest, set_by=actor.id, set_at=now)
+                               for digest in hashes - known)
+        elif known:
+            db.session.execute(delete(GroupMember).where(GroupMember.group == group, GroupMember.id_hash.in_(known)))
+        accounts = db.session.execute(update(User).where(User.id_hash.in_(hashes))
+                                      .values(low_income=member, updated_at=now)).rowcount
+        detail.update(member=member, people=len(hashes), accounts=accounts)
+    return {"group": group, "member": member, "people": len(hashes), "accounts": accounts,
+            "members": group_size(group)}
+
+
+def group_size(group: str) -> int:
+    return db.session.scalar(select(func.count()).select_from(GroupMember).where(GroupMember.group == group)) or 0

@@ -50,6 +50,13 @@ class TotpConfirm(BaseModel):
     code: str = Field(min_length=1, max_length=32)
 
 
+class GroupIn(BaseModel):
+    """``PUT /residents/groups/{group}``: the people (by ID number) put in the group or taken out."""
+    model_config = ConfigDict(extra="ignore")
+    id_numbers: list[str] = Field(min_length=1, max_length=10_000)
+    member: bool = True
+
+
 class ProfileIn(BaseModel):
     """``PUT /me/profile``: the birth year may be left out (the ID number carries it)."""
     model_config = ConfigDict(extra="ignore")

@@ -8,7 +8,15 @@ from campaigns.service import list_districts
 from voucher_app.accounts import profile, service, totp
 from voucher_app.accounts.guards import api_user, development_only, roles_required
 from voucher_app.accounts.limits import otp_per_ip, otp_per_phone, token_per_ip
-from voucher_app.accounts.schemas import OtpLogin, OtpRequest, PasswordLogin, ProfileIn, TotpConfirm, user_out
+from voucher_app.accounts.schemas import (
+    GroupIn,
+    OtpLogin,
+    OtpRequest,
+    PasswordLogin,
+    ProfileIn,
+    TotpConfirm,
+    user_out,
+)
 from voucher_app.accounts.sms import outbox_messages
 from voucher_app.core.clock import now
 from voucher_app.core.http import listing, no_store
@@ -90,6 +98,20 @@ def bind_my_profile():
     user, number = profile.bind_profile(api_user().id, body.district, body.birth_year, body.id_number, now(),
                                         districts={d["code"] for d in list_districts()})
     return no_store(jsonify(profile.profile_of(user, number)))
+
+
+@api.put("/residents/groups/<group>")
+@roles_required(Role.admin)
+def set_group(group: str):
+    """The bureau's list of a group's people (low income), by ID number: added, or taken out."""
+    body = json_body(GroupIn)
+    return jsonify(profile.set_group(group, body.id_numbers, body.member, api_user(), now()))
+
+
+@api.get("/residents/groups/<group>")
+@roles_required(Role.admin, Role.viewer)
+def group_size(group: str):
+    return jsonify({"group": group, "members": profile.group_size(group)})
 
 
 @dev_api.get("/dev/outbox")

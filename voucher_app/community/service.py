@@ -35,7 +35,7 @@ from sqlalchemy import select, update
 from stdnum.cn import ric
 
 from voucher_app.accounts.models import User
-from voucher_app.accounts.profile import id_hash, normalised_id_number, person_with
+from voucher_app.accounts.profile import LOW_INCOME, id_hash, in_group, normalised_id_number, person_with
 from voucher_app.core.audit import ID_LENGTH, AuditRecord, audited
 from voucher_app.core.clock import iso
 from voucher_app.core.database import new_id, write_transaction
@@ -110,7 +110,7 @@ def register_resident(worker: User, name: str, id_number: str, district: str, ph
         resident = User(id=resident_id, role=Role.resident, phone=phone_number, display_name=name, district=district,
                         birth_year=ric.get_birth_date(number).year, id_hash=digest,
                         person_id=person_with(digest, resident_id), registered_by=worker.id, consent_at=now,
-                        is_active=True)
+                        low_income=in_group(LOW_INCOME, digest), is_active=True)
         db.session.add(resident)
         detail.update(resident_id=resident_id, with_phone=phone_number is not None,
                       shares_limits_with_another_account=resident.person_id is not None)

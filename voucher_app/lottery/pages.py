@@ -40,3 +40,16 @@ def draw_page(campaign_id: str, round_id: str):
     if current_user.is_authenticated and current_user.role is Role.resident:
         mine = next((e for e in service.my_entries(current_user.id) if e["round_id"] == round_id), None)
     return render_template("lottery/draw.html", draw=document, mine=mine)
+
+
+@pages.post("/bureau/campaigns/<campaign_id>/rounds/<round_id>/draw")
+@page_roles_required(Role.admin)
+def draw_on_page(campaign_id: str, round_id: str):
+    """The administrator draws by hand (from the close of entries on; the scheduler draws at the draw time)."""
+    try:
+        service.draw_round(campaign_id, round_id, current_user, now(), document=False)
+    except DomainError as err:
+        flash(str(err.detail or err.title), "error")
+        return redirect(url_for("campaigns.campaign_detail", campaign_id=campaign_id))
+    flash(_("Drawn. The winners' vouchers are in their wallets; the seed is now public."), "success")
+    return redirect(url_for("lottery.draw_page", campaign_id=campaign_id, round_id=round_id))
