@@ -95,6 +95,10 @@ def enter(campaign_id: str, tier_id: str, resident: User, now: dt.datetime, key:
         if stored is not None:
             return stored
         raise LimitReached(_("You have already entered this draw. One entry per person per round.")) from None
+    if not written.written:  # a parallel request with the same key may have entered first: its answer
+        stored = replay(resident.id, key, request_hash)
+        if stored is not None:
+            return stored
     if not written.round_open:
         raise NotOpen(_("Entries for this draw have closed."))
     if not written.written:
