@@ -9,8 +9,11 @@ written the way a claim is: a few statements compiled once, on a connection of i
   holds or awaits, then insert the entry, the idempotency record and, for a community worker's entry,
   the audit record.
 * PostgreSQL: all of it in one statement (data-modifying CTEs), which commits atomically. The round's
-  row is read ``FOR SHARE``: publishing the entries' digest updates that row, so an entry either
-  commits before the digest is computed (and is in it) or waits and then finds the round closed.
+  row is read ``FOR KEY SHARE``, and publishing the entries' digest locks it ``FOR UPDATE`` first, so an
+  entry either commits before the digest is computed (and is in it) or waits, reads the row's latest
+  version and finds the round closed. It costs an entry no new lock: the entry's foreign key to the
+  round takes that same lock anyway (``FOR SHARE`` would, and made every entry of a rush queue on the
+  one row's shared lockers: 0.6× the claims' rate instead of about theirs).
 
 One entry per person per round is the unique constraint (round, person): a parallel second entry fails
 on it, as a repeated ``Idempotency-Key`` fails on the record's key, and the caller tells which.
@@ -57,7 +60,7 @@ _AUDIT = insert_row(AuditRecord.__table__, ["id", "at", "actor_id", "target_id",
 
 _ENTER_AT_ONCE = Prepared(text("""
 WITH open_round AS (
-    SELECT id FROM rounds WHERE id = :rid AND entries_digest IS NULL FOR SHARE
+    SELECT id FROM rounds WHERE id = :rid AND entries_digest IS NULL FOR KEY SHARE
 ), taken AS (
     SELECT (SELECT count(*) FROM vouchers WHERE campaign_id = :c AND person_id = :p)
          + (SELECT count(*) FROM entries e JOIN rounds r ON r.id = e.round_id

@@ -5,8 +5,8 @@ instead of to the fastest thumbs. Residents enter inside the round's window — 
 claim decide who may (the campaign's state, its district and profile rules, the limits counted per
 person) — one entry per person per round, held by a unique constraint. When the window closes the
 digest of the entries is published (``publish_digests``, or the draw itself if nobody ran it before);
-from then on no entry can be added: entering reads the round's row with a share lock and refuses
-once the digest is set, and publishing it updates that row, so the two cannot cross.
+from then on no entry can be added: entering reads the round's row with a key-share lock and refuses
+once the digest is set, and publishing it locks that row FOR UPDATE first, so the two cannot cross.
 
 The draw (``draw_round``) is one transaction: the winners (``draw.winners``) get a voucher of the
 round exactly as a claim would give it — slot numbers within the person's limits, the expiry, the
