@@ -18,6 +18,7 @@ its round is drawn (not written entry by entry: a million rows to touch for noth
 from __future__ import annotations
 
 import datetime as dt
+import json
 from collections.abc import Iterator
 
 from flask_babel import gettext as _
@@ -29,6 +30,7 @@ from campaigns.models import Campaign, CampaignStatus, Round
 from voucher_app.accounts.models import User
 from voucher_app.accounts.profile import groups_of
 from voucher_app.core.audit import AuditRecord
+from voucher_app.core.cache import Kept
 from voucher_app.core.clock import iso
 from voucher_app.core.database import end_read_transaction, new_id, write_transaction
 from voucher_app.core.errors import CampaignClosed, LimitReached, NotEligible, NotFound, NotOpen, TooEarly
@@ -359,6 +361,23 @@ def draw_document(campaign_id: str, round_id: str, now: dt.datetime, entries: bo
     document["skipped"] = db.session.scalars(select(Entry.id).where(
         Entry.round_id == rnd.id, Entry.status == EntryStatus.lost).order_by(Entry.id)).all()
     return document
+
+
+_published: Kept[str, bytes] = Kept(max_entries=8)
+
+
+def document_json(campaign_id: str, round_id: str, now: dt.datetime) -> bytes:
+    """``draw_document`` as JSON. Once a round is drawn its document never changes, and for a round of
+    a million entries it is tens of megabytes built in seconds: so a drawn round's is built once per
+    process and kept (the few latest), and anyone may fetch it as often as they like."""
+    kept = _published.get(round_id)
+    if kept is not None:
+        return kept
+    document = draw_document(campaign_id, round_id, now)
+    body = json.dumps(document, ensure_ascii=False, separators=(",", ":")).encode()
+    if document["drawn_at"] is not None:
+        _published.put(round_id, body)
+    return body
 
 
 def _quotas_at_draw(rnd: Round, tier_id: str) -> dict[str, int]:

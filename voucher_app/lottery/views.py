@@ -1,7 +1,7 @@
 """Entering lottery rounds, the residents' entries, and the draw over the API."""
 from __future__ import annotations
 
-from flask import Blueprint, jsonify
+from flask import Blueprint, Response, jsonify
 
 from voucher_app.accounts.guards import api_user, roles_required
 from voucher_app.core.clock import now
@@ -40,4 +40,4 @@ def run_draw(campaign_id: str, round_id: str):
 
 @api.get("/campaigns/<campaign_id>/rounds/<round_id>/draw")
 def draw_document(campaign_id: str, round_id: str):
-    return jsonify(service.draw_document(campaign_id, round_id, now()))
+    return Response(service.document_json(campaign_id, round_id, now()), mimetype="application/json")
