@@ -6,6 +6,7 @@ import itertools
 import re
 import threading
 
+from stdnum.cn import ric
 from werkzeug.security import generate_password_hash
 
 from campaigns.models import Campaign, CampaignKind, CampaignStatus, Round, RoundAllocation, Tier
@@ -21,6 +22,20 @@ from voucher_app.core.roles import Role
 PASSWORD = "Correct-Horse-42"
 _phones = itertools.count(13900000001)
 _names = itertools.count(1)
+
+
+_id_serials = itertools.count(100)
+
+
+def id_number(first17: str) -> str:
+    """A valid resident ID number: ``first17`` (region, birth date, sequence) and its check digit."""
+    return first17 + ric.calc_check_digit(first17 + "0")
+
+
+def new_id_number(year: int = 1980) -> str:
+    """A resident ID number not used before in the run: Lizhou (510802, a code from 1985, valid for anyone),
+    born on 1 January of ``year``."""
+    return id_number(f"510802{year}0101{next(_id_serials) % 1000:03d}")
 
 
 def next_phone() -> str:

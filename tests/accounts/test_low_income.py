@@ -4,9 +4,8 @@ from __future__ import annotations
 import datetime as dt
 
 from sqlalchemy import select
-from stdnum.cn import ric
 
-from tests.builders import PASSWORD, bearer, make_staff, resident_token, staff_token
+from tests.builders import PASSWORD, bearer, make_staff, new_id_number, resident_token, staff_token
 from tests.campaign_data import T0
 from tests.vouchers.test_claims_api import claim, code, published, small
 from voucher_app.accounts.models import GroupMember
@@ -14,12 +13,9 @@ from voucher_app.core.audit import AuditRecord
 from voucher_app.core.extensions import db
 from voucher_app.core.roles import Role
 
-_serial = iter(range(300, 999))
-
 
 def number() -> str:
-    body = f"51080219800101{next(_serial):03d}"
-    return body + ric.calc_check_digit(body + "0")
+    return new_id_number(1980)
 
 
 def bind(client, token: str, id_number: str) -> None:

@@ -2,20 +2,13 @@
 from __future__ import annotations
 
 import pytest
-from stdnum.cn import ric
 
 from tests.app.test_pages import csrf_token, sign_in_resident, text
-from tests.builders import bearer, make_staff, next_phone, resident_token, staff_token
+from tests.builders import bearer, id_number, make_staff, next_phone, resident_token, staff_token
 from tests.vouchers.test_claims_api import claim, published, small
 from voucher_app.accounts.models import User
 from voucher_app.core.extensions import db
 from voucher_app.core.roles import Role
-
-
-def id_number(first17: str) -> str:
-    """A valid resident ID number: ``first17`` (region, birth date, sequence) and its check digit."""
-    return first17 + ric.calc_check_digit(first17 + "0")
-
 
 BORN_1949 = "11010519491231002X"
 BORN_1956 = id_number("11010219560301003")  # 110102195603010037

@@ -9,9 +9,8 @@ import uuid
 
 import pytest
 from sqlalchemy import select
-from stdnum.cn import ric
 
-from tests.builders import bearer, make_staff, next_phone, resident_token, staff_token
+from tests.builders import bearer, id_number, make_staff, next_phone, resident_token, staff_token
 from tests.campaign_data import T0, campaign_body, lottery_body
 from voucher_app.accounts.models import User
 from voucher_app.core.audit import AuditRecord
@@ -19,11 +18,6 @@ from voucher_app.core.extensions import db
 from voucher_app.core.roles import Role
 from voucher_app.lottery.models import Entry
 from voucher_app.vouchers.models import Voucher
-
-
-def id_number(first17: str) -> str:
-    return first17 + ric.calc_check_digit(first17 + "0")
-
 
 ELDER = id_number("51080219500101001")  # born 1950 in Lizhou: 60 or older
 YOUNGER = id_number("51080219900301002")

@@ -5,20 +5,15 @@ import datetime as dt
 import time
 from concurrent.futures import ThreadPoolExecutor
 
-from stdnum.cn import ric
-
-from tests.builders import PASSWORD, make_staff
+from tests.builders import PASSWORD, make_staff, new_id_number
 from tests.vouchers.test_claim_concurrency import PARALLEL, claim, claimed_vouchers, http, residents, rush_server  # noqa: F401
 from voucher_app.core.roles import Role
 from voucher_app.settlement.reconciliation import check_ledger
 
-_serial = iter(range(100, 999))
-
 
 def elderly_profile(http, token: str) -> None:
-    body = f"510802{1950}0101{next(_serial):03d}"
     status, answer, _ = http.call("PUT", "/api/v1/me/profile", {"district": "lizhou",
-                                                                "id_number": body + ric.calc_check_digit(body + "0")},
+                                                                "id_number": new_id_number(1950)},
                                   token=token)
     assert status == 200, answer
 
