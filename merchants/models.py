@@ -4,7 +4,7 @@ from __future__ import annotations
 import datetime as dt
 import enum
 
-from sqlalchemy import ForeignKey, String, Text, UniqueConstraint
+from sqlalchemy import ForeignKey, Index, String, Text, UniqueConstraint, false
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from voucher_app.core.database import UTCDateTime, enum_column, new_id
@@ -44,6 +44,12 @@ class Merchant(db.Model):
     created_at: Mapped[dt.datetime] = mapped_column(UTCDateTime)
     updated_at: Mapped[dt.datetime] = mapped_column(UTCDateTime)
     reviewed_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime)
+    # Credit (M21): the trusted-merchant badge (放心舒心消费示范单位) while granted, and whether the
+    # current suspension is a public one (joint punishment for fraud, shown on the public list).
+    opening_hours: Mapped[str | None] = mapped_column(String(64))  # "09:00-22:00", spans by commas; may cross midnight
+    badge_granted_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime)
+    suspended_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime)
+    suspension_public: Mapped[bool] = mapped_column(default=False, server_default=false())
 
     enrolments: Mapped[list["Enrolment"]] = relationship(back_populates="merchant")
 
@@ -66,3 +72,21 @@ class Enrolment(db.Model):
 
     merchant: Mapped[Merchant] = relationship(back_populates="enrolments")
     campaign = relationship("Campaign")
+
+
+class MerchantEvent(db.Model):
+    """One event of a shop's credit record (商户信用记录): approved, complaint upheld, flag confirmed,
+    suspended, reinstated, badge granted or withdrawn. Only ever appended; the credit score is
+    computed from these rows."""
+
+    __tablename__ = "merchant_events"
+    __table_args__ = (Index("ix_merchant_events_merchant_at", "merchant_id", "at"),)
+
+    id: Mapped[str] = mapped_column(String(26), primary_key=True, default=new_id)
+    merchant_id: Mapped[str] = mapped_column(ForeignKey("merchants.id", ondelete="CASCADE"))
+    kind: Mapped[str] = mapped_column(String(32))
+    at: Mapped[dt.datetime] = mapped_column(UTCDateTime)
+    ref_type: Mapped[str | None] = mapped_column(String(32))  # "complaint", "flag", …
+    ref_id: Mapped[str | None] = mapped_column(String(26))
+    reason: Mapped[str | None] = mapped_column(Text)
+    actor_id: Mapped[str | None] = mapped_column(ForeignKey("users.id"))

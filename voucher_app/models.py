@@ -2,8 +2,11 @@
 import campaigns.models  # noqa: F401
 import merchants.models  # noqa: F401
 import voucher_app.accounts.models  # noqa: F401
+import voucher_app.complaints.models  # noqa: F401
 import voucher_app.core.audit  # noqa: F401
 import voucher_app.core.idempotency  # noqa: F401
+import voucher_app.disclosure.models  # noqa: F401
+import voucher_app.fraud.models  # noqa: F401
 import voucher_app.ledger.models  # noqa: F401
 import voucher_app.lottery.models  # noqa: F401
 import voucher_app.redemptions.models  # noqa: F401

@@ -124,6 +124,10 @@ class SignIn(db.Model):
     expires_at: Mapped[dt.datetime] = mapped_column(UTCDateTime)
     last_seen_at: Mapped[dt.datetime] = mapped_column(UTCDateTime)
     revoked_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime)
+    # Where it was made from, for the fraud rule that sees many residents behind one device or address:
+    # the client's address and a keyed hash of its device id (a cookie, or the app's X-Device-Id).
+    address: Mapped[str | None] = mapped_column(String(45))
+    device: Mapped[str | None] = mapped_column(String(64))
 
 
 class SignInFailure(db.Model):

@@ -20,6 +20,8 @@ class Redemption(db.Model):
         Index("uq_redemptions_voucher_in_force", "voucher_id", unique=True,
               postgresql_where=text("refunded_at IS NULL"), sqlite_where=text("refunded_at IS NULL")),
         Index("ix_redemptions_merchant_day", "merchant_id", "redeemed_at"),
+        Index("ix_redemptions_clawed_back", "merchant_id", "clawed_back_at",
+              postgresql_where=text("clawed_back_at IS NOT NULL"), sqlite_where=text("clawed_back_at IS NOT NULL")),
     )
 
     id: Mapped[str] = mapped_column(String(26), primary_key=True, default=new_id)
@@ -33,6 +35,10 @@ class Redemption(db.Model):
     redeemed_at: Mapped[dt.datetime] = mapped_column(UTCDateTime)
     refunded_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime)
     refunded_by: Mapped[str | None] = mapped_column(ForeignKey("users.id"))
+    # A confirmed fraud flag took the subsidy back (its value returned to the campaign): like a refund,
+    # a fact of the day it happened, deducted from the shop's statement of that day. Never refundable.
+    clawed_back_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime)
+    clawback_flag_id: Mapped[str | None] = mapped_column(String(26))
 
 
 _WRONG_CODE = "outcome = 'invalid_token' AND via = 'typed'"

@@ -4,7 +4,7 @@ from __future__ import annotations
 import datetime as dt
 import enum
 
-from sqlalchemy import BigInteger, Date, ForeignKey, Integer, String, UniqueConstraint
+from sqlalchemy import BigInteger, Date, ForeignKey, Integer, String, Text, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from voucher_app.core.database import UTCDateTime, enum_column, new_id
@@ -13,7 +13,7 @@ from voucher_app.core.extensions import db
 
 class StatementStatus(str, enum.Enum):
     settled = "settled"  # the amount is paid out (ledger: payable → settled)
-    held = "held"  # the merchant was suspended when the day was settled; paid once reinstated
+    held = "held"  # the merchant was suspended, or an open fraud flag holds it (``hold_reason``); paid once released
 
 
 class SettlementStatement(db.Model):
@@ -35,10 +35,13 @@ class SettlementStatement(db.Model):
     redeemed_cents: Mapped[int] = mapped_column(BigInteger)  # Σ discounts of the day's redemptions
     refunds: Mapped[int] = mapped_column(Integer)
     refunded_cents: Mapped[int] = mapped_column(BigInteger)  # Σ discounts of the day's refunds
+    clawbacks: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
+    clawed_back_cents: Mapped[int] = mapped_column(BigInteger, default=0, server_default="0")  # Σ subsidy taken back that day
     net_cents: Mapped[int] = mapped_column(BigInteger)
     status: Mapped[StatementStatus] = mapped_column(enum_column(StatementStatus, "statement_status"))
     created_at: Mapped[dt.datetime] = mapped_column(UTCDateTime)
     settled_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime)
+    hold_reason: Mapped[str | None] = mapped_column(Text)
 
     lines: Mapped[list["SettlementLine"]] = relationship(order_by="SettlementLine.campaign_id",
                                                          cascade="all, delete-orphan")
@@ -57,4 +60,6 @@ class SettlementLine(db.Model):
     redeemed_cents: Mapped[int] = mapped_column(BigInteger)
     refunds: Mapped[int] = mapped_column(Integer)
     refunded_cents: Mapped[int] = mapped_column(BigInteger)
+    clawbacks: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
+    clawed_back_cents: Mapped[int] = mapped_column(BigInteger, default=0, server_default="0")
     net_cents: Mapped[int] = mapped_column(BigInteger)
