@@ -28,6 +28,15 @@ import voucher_app.accounts.pages
 import voucher_app.accounts.views
 import voucher_app.community.pages
 import voucher_app.community.views
+import voucher_app.complaints.jobs
+import voucher_app.complaints.pages
+import voucher_app.complaints.views
+import voucher_app.disclosure.jobs
+import voucher_app.disclosure.pages
+import voucher_app.disclosure.views
+import voucher_app.fraud.jobs
+import voucher_app.fraud.pages
+import voucher_app.fraud.views
 import voucher_app.lottery.jobs
 import voucher_app.lottery.pages
 import voucher_app.lottery.views
@@ -74,13 +83,15 @@ API_BLUEPRINTS = (
     voucher_app.accounts.views.api, voucher_app.accounts.views.dev_api, campaigns.views.api,
     voucher_app.vouchers.views.api, merchants.views.api, voucher_app.redemptions.views.api,
     voucher_app.reports.views.api, voucher_app.settlement.views.api, voucher_app.lottery.views.api,
-    voucher_app.community.views.api,
+    voucher_app.community.views.api, voucher_app.fraud.views.api, voucher_app.complaints.views.api,
+    voucher_app.disclosure.views.api,
 )
 PAGE_BLUEPRINTS = (
     site_pages.pages, voucher_app.accounts.pages.pages, voucher_app.accounts.pages.dev_pages,
     voucher_app.vouchers.pages.pages, voucher_app.redemptions.pages.pages, campaigns.pages.pages,
     merchants.pages.pages, voucher_app.settlement.pages.pages, voucher_app.reports.pages.pages,
-    voucher_app.lottery.pages.pages, voucher_app.community.pages.pages,
+    voucher_app.lottery.pages.pages, voucher_app.community.pages.pages, voucher_app.fraud.pages.pages,
+    voucher_app.complaints.pages.pages, voucher_app.disclosure.pages.pages,
 )
 COMMANDS = (city_cli, keys_cli, jobs_cli, ledger_cli, draw_cli, scheduler_command, create_admin, create_staff_command,
             totp_cli, demo_command, serve_command)
@@ -97,6 +108,7 @@ def accounts_jobs(config: Mapping) -> list[Job]:
 # The order ``jobs run-due`` runs them in: state first, then money, then the figures, then the purges
 # of what is past its retention (README, "Retention").
 TIMETABLES = (campaigns.jobs.jobs, voucher_app.vouchers.jobs.jobs, voucher_app.lottery.jobs.jobs,
+              voucher_app.fraud.jobs.jobs, voucher_app.complaints.jobs.jobs, voucher_app.disclosure.jobs.jobs,
               voucher_app.settlement.jobs.jobs,
               voucher_app.reports.jobs.jobs, accounts_jobs, voucher_app.redemptions.jobs.jobs,
               voucher_app.scheduler.jobs.jobs)
