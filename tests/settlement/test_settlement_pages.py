@@ -222,10 +222,13 @@ def test_the_bureau_csv_opens_in_excel_with_yuan(client, settled):
     assert data.startswith("\ufeff".encode())
     table = list(csv.reader(io.StringIO(data.decode("utf-8-sig"))))
     assert table[0] == ["Day", "Shop", "Redemptions", "Consumption (yuan)", "Subsidy owed (yuan)", "Refunds",
-                        "Refunded subsidy (yuan)", "Net (yuan)", "Status", "Paid at"]
+                        "Refunded subsidy (yuan)", "Clawbacks", "Clawed-back subsidy (yuan)", "Net (yuan)", "Status",
+                        "Paid at", "Why held"]
     assert sorted(table[1:]) == sorted([
-        ["2026-12-01", settled.a.name, "1", "128.00", "30.00", "0", "0.00", "30.00", "paid", "2026-12-04 02:30"],
-        ["2026-12-01", settled.b.name, "1", "200.00", "30.00", "0", "0.00", "30.00", "paid", "2026-12-04 02:30"]])
+        ["2026-12-01", settled.a.name, "1", "128.00", "30.00", "0", "0.00", "0", "0.00", "30.00", "paid",
+         "2026-12-04 02:30", ""],
+        ["2026-12-01", settled.b.name, "1", "200.00", "30.00", "0", "0.00", "0", "0.00", "30.00", "paid",
+         "2026-12-04 02:30", ""]])
 
 
 def test_the_xlsx_keeps_numbers_as_numbers(client, settled):
@@ -236,6 +239,6 @@ def test_the_xlsx_keeps_numbers_as_numbers(client, settled):
     sheet = load_workbook(io.BytesIO(response.get_data())).active
     values = [[cell.value for cell in row] for row in sheet.iter_rows()]
     assert values[0][:3] == ["Day", "Redemptions", "Consumption (yuan)"]
-    assert values[1:] == [["2026-12-02", 0, 0, 0, 1, 30, -30, "paid", "2026-12-04 02:30"],
-                          ["2026-12-01", 1, 200, 30, 0, 0, 30, "paid", "2026-12-04 02:30"]]
+    assert values[1:] == [["2026-12-02", 0, 0, 0, 1, 30, 0, 0, -30, "paid", "2026-12-04 02:30", None],
+                          ["2026-12-01", 1, 200, 30, 0, 0, 0, 0, 30, "paid", "2026-12-04 02:30", None]]
     assert sheet["D3"].number_format == "#,##0.00"

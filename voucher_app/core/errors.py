@@ -157,6 +157,13 @@ class BelowThreshold(DomainError):
     code, status, title = "below_threshold", 422, _l("The bill does not reach the voucher's threshold.")
 
 
+class ClawedBack(DomainError):
+    """A confirmed fraud flag took this sale's subsidy back; it can no longer be refunded."""
+
+    code, status, title = "clawed_back", 409, _l(
+        "The commerce bureau has clawed back this sale's subsidy after a fraud review; it cannot be refunded.")
+
+
 class MerchantSuspended(DomainError):
     """The bureau has suspended the shop: its owner and cashiers may look, but not act."""
 

@@ -39,5 +39,5 @@ class LedgerEntry(db.Model):
     from_account: Mapped[Account] = mapped_column(enum_column(Account, "from_account", length=16))
     to_account: Mapped[Account] = mapped_column(enum_column(Account, "to_account", length=16))
     amount_cents: Mapped[int] = mapped_column(BigInteger)
-    kind: Mapped[str] = mapped_column(String(32))  # "fund", "claim", "redeem", "unused" (the part of a voucher a smaller bill left), "refund", "expire", "settle"
+    kind: Mapped[str] = mapped_column(String(32))  # "fund", "claim", "redeem", "unused" (the part of a voucher a smaller bill left), "refund", "expire", "settle", "clawback"
     at: Mapped[dt.datetime] = mapped_column(UTCDateTime)

@@ -60,6 +60,7 @@ from voucher_app.core.errors import (
     AlreadyRedeemed,
     BelowThreshold,
     CampaignClosed,
+    ClawedBack,
     Conflict,
     DomainError,
     Forbidden,
@@ -573,8 +574,11 @@ def refund(redemption_id: str, amount_cents, actor: User, now: dt.datetime) -> d
         raise Forbidden(_("Only the shop's owner can refund, or a cashier the owner has allowed to."))
     merchant = _merchant_of(actor)
     with write_transaction():
+        # The row's lock also orders the refund against a clawback (``fraud/clawback.py``), whose UPDATE
+        # takes only a redemption not refunded: whichever locks first wins, the other reads its outcome
+        # (PostgreSQL re-reads the locked row; on SQLite writers run one at a time).
         redemption = db.session.scalars(select(Redemption).where(Redemption.id == redemption_id)
-                                        .with_for_update()).first()
+                                        .with_for_update().execution_options(populate_existing=True)).first()
         if redemption is None or redemption.merchant_id != merchant.id:
             raise NotFound(_("There is no such redemption at this shop."))
         if merchant.status is MerchantStatus.suspended:
@@ -585,6 +589,8 @@ def refund(redemption_id: str, amount_cents, actor: User, now: dt.datetime) -> d
                                         "Partial refunds are not supported.")}])
         if redemption.refunded_at is not None:
             raise Conflict(_("This redemption has already been refunded."))
+        if redemption.clawed_back_at is not None:
+            raise ClawedBack()
         if now - redemption.redeemed_at > dt.timedelta(days=REFUND_DAYS):
             raise Conflict(_("Returns are refunded within %(n)d days of the purchase.", n=REFUND_DAYS))
         voucher = db.session.scalars(select(Voucher).where(Voucher.id == redemption.voucher_id)
@@ -630,12 +636,15 @@ def shop_redemptions(actor: User, day: dt.date) -> list[Redemption]:
 
 
 def where_used(voucher_ids: list[str]) -> dict[str, dict]:
-    """For redeemed vouchers: the shop, the saving and when (the redemption in force)."""
+    """For redeemed vouchers: the shop, the saving and when (the redemption in force), and until when the
+    resident may ask the shop to refund it (a complaint or a return request names the redemption)."""
     if not voucher_ids:
         return {}
     rows = db.session.execute(
-        select(Redemption.voucher_id, Merchant.name, Redemption.discount_cents, Redemption.redeemed_at)
+        select(Redemption.voucher_id, Merchant.name, Redemption.discount_cents, Redemption.redeemed_at,
+               Redemption.id, Redemption.merchant_id)
         .join(Merchant, Merchant.id == Redemption.merchant_id)
         .where(Redemption.voucher_id.in_(voucher_ids), Redemption.refunded_at.is_(None)))
-    return {voucher_id: {"merchant": name, "saved_cents": saved, "at": iso(at)}
-            for voucher_id, name, saved, at in rows}
+    return {voucher_id: {"merchant": name, "saved_cents": saved, "at": iso(at), "redemption_id": redemption_id,
+                         "merchant_id": merchant_id, "refund_until": iso(at + dt.timedelta(days=REFUND_DAYS))}
+            for voucher_id, name, saved, at, redemption_id, merchant_id in rows}

@@ -235,8 +235,8 @@ def _pass_over_redemptions(sql: _Dialect, connection: Connection) -> tuple[Selec
     then sums those rows."""
     if sql.postgres:
         day, hour = sql.date(_r.c.redeemed_at), sql.hour(_r.c.redeemed_at)
-        in_force = _r.c.refunded_at.is_(None)
-        sums = (func.sum(_when(in_force)), func.sum(_when(~in_force)), func.sum(_when(in_force, _r.c.discount_cents)),
+        in_force, refunded = _in_force(), _r.c.refunded_at.is_not(None)
+        sums = (func.sum(_when(in_force)), func.sum(_when(refunded)), func.sum(_when(in_force, _r.c.discount_cents)),
                 func.sum(_when(in_force, _r.c.bill_cents)))
         columns = ["campaign_id", "merchant_id", "day", "hour", "redeemed", "refunded", "subsidy_cents", "bill_cents"]
         by_day = (select(_r.c.campaign_id, _r.c.merchant_id, day, literal(None, Integer), *sums)
@@ -250,9 +250,9 @@ def _pass_over_redemptions(sql: _Dialect, connection: Connection) -> tuple[Selec
                 .where(s.merchant_id.is_not(None)),
                 select(s.campaign_id, s.hour, s.redeemed, s.subsidy_cents.label("subsidy"), s.bill_cents.label("bill"))
                 .where(s.hour.is_not(None)))
-    in_force = _r.c.refunded_at.is_(None)
+    in_force, refunded = _in_force(), _r.c.refunded_at.is_not(None)
     _add_up(connection, _slot_sales, select(sql.slot(_r.c.redeemed_at), _r.c.campaign_id, _r.c.merchant_id,
-                                            _when(in_force), _when(~in_force), _when(in_force, _r.c.discount_cents),
+                                            _when(in_force), _when(refunded), _when(in_force, _r.c.discount_cents),
                                             _when(in_force, _r.c.bill_cents)))
     s = _slot_sales.c
     day, hour = s.slot // 24, sql.hour_of_slot(s.slot)
@@ -262,6 +262,12 @@ def _pass_over_redemptions(sql: _Dialect, connection: Connection) -> tuple[Selec
             select(s.campaign_id, hour.label("hour"), func.sum(s.redeemed).label("redeemed"),
                    func.sum(s.subsidy_cents).label("subsidy"), func.sum(s.bill_cents).label("bill"))
             .group_by(hour, s.campaign_id))
+
+
+def _in_force():
+    """A sale that counts as redeemed: neither refunded nor clawed back (a confirmed fraud flag took its
+    subsidy back, so it neither spent subsidy nor drove consumption)."""
+    return and_(_r.c.refunded_at.is_(None), _r.c.clawed_back_at.is_(None))
 
 
 def _add_up(connection: Connection, table: Table, rows: Select) -> None:

@@ -19,9 +19,11 @@ class StatementStatus(str, enum.Enum):
 class SettlementStatement(db.Model):
     """What the bureau owes one merchant for one city day (结算单).
 
-    Every redemption counts on the day it was made and every refund on the day it was made, so each
-    event is counted exactly once, however late the refund: ``net_cents`` may be negative on a day
-    with more refunds than sales, and is then deducted from the merchant's next payment.
+    Every redemption counts on the day it was made and every refund and clawback on the day it was
+    made, so each event is counted exactly once, however late the refund: ``net_cents`` (sales less
+    refunds less clawbacks) may be negative on a day with more refunds or clawbacks than sales, and is
+    then deducted from the merchant's next payment. ``hold_reason`` says why a held one is held, in
+    words of no language (``schemas.hold_reason_value``).
     """
 
     __tablename__ = "settlement_statements"

@@ -41,8 +41,8 @@ def _statement_list(template: str, merchant_id: str | None, query: StatementQuer
 def _statement_page(statement_id: str, *, bureau: bool):
     statement = settlement.visible_statement(current_user, statement_id)
     body = settlement.statements_out([statement])[0]
-    sales, refunds = settlement.statement_activity(statement)
-    return render_template("settlement/statement.html", s=body, sales=sales, refunds=refunds,
+    sales, refunds, clawbacks = settlement.statement_activity(statement)
+    return render_template("settlement/statement.html", s=body, sales=sales, refunds=refunds, clawbacks=clawbacks,
                            campaign_names={ln["campaign_id"]: ln["campaign_name"] for ln in body["lines"]},
                            bureau=bureau)
 
@@ -50,11 +50,12 @@ def _statement_page(statement_id: str, *, bureau: bool):
 def _export(merchant_id: str | None, query: StatementQuery, fmt: str, *, with_merchant: bool):
     """The statements the filter selects, every one (not a page), money in yuan."""
     header = [_("Day"), *([_("Shop")] if with_merchant else []), _("Redemptions"), _("Consumption (yuan)"),
-              _("Subsidy owed (yuan)"), _("Refunds"), _("Refunded subsidy (yuan)"), _("Net (yuan)"), _("Status"),
-              _("Paid at")]
+              _("Subsidy owed (yuan)"), _("Refunds"), _("Refunded subsidy (yuan)"), _("Clawbacks"),
+              _("Clawed-back subsidy (yuan)"), _("Net (yuan)"), _("Status"), _("Paid at"), _("Why held")]
     rows = ([s.day.isoformat(), *([name] if with_merchant else []), s.redemptions, yuan(s.bill_cents),
-             yuan(s.redeemed_cents), s.refunds, yuan(s.refunded_cents), yuan(s.net_cents),
-             settlement.statement_status_label(s.status.value), city_datetime(s.settled_at)]
+             yuan(s.redeemed_cents), s.refunds, yuan(s.refunded_cents), s.clawbacks, yuan(s.clawed_back_cents),
+             yuan(s.net_cents), settlement.statement_status_label(s.status.value), city_datetime(s.settled_at),
+             settlement.hold_reason_of(s)]
             for s, name in settlement.statement_rows(merchant_id, **query.filters()))
     period = [d.isoformat() for d in (query.day_from, query.day_to) if d]
     return table_response("_".join([_("settlements"), *period]), _("Settlement statements"), header, rows, fmt)

@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import datetime as dt
+import json
 from collections.abc import Mapping
 from typing import Literal
 
@@ -10,23 +11,69 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationInfo, field_validat
 
 from voucher_app.core.clock import to_city
 from voucher_app.core.validation import validate
-from voucher_app.settlement.models import SettlementStatement
+from voucher_app.settlement.models import SettlementStatement, StatementStatus
 
 PAGE_SIZE = 50
 
 
-def statement_out(statement: SettlementStatement) -> dict:
+def statement_out(statement: SettlementStatement, clawback_flags: Mapping[str, list[str]] | None = None) -> dict:
+    """A statement as the API shows it. Each campaign has a ``sales`` line (its sales less its refunds)
+    and, on a day with clawbacks, a ``clawback`` line (negative, with the flags behind it); the lines'
+    ``net_cents`` add up to the statement's."""
+    hold = hold_of(statement)
+    lines = []
+    for ln in statement.lines:
+        if ln.redemptions or ln.refunds or not ln.clawbacks:
+            lines.append({"kind": "sales", "campaign_id": ln.campaign_id, "redemptions": ln.redemptions,
+                          "bill_cents": ln.bill_cents, "redeemed_cents": ln.redeemed_cents, "refunds": ln.refunds,
+                          "refunded_cents": ln.refunded_cents, "net_cents": ln.redeemed_cents - ln.refunded_cents})
+        if ln.clawbacks:
+            lines.append({"kind": "clawback", "campaign_id": ln.campaign_id, "redemptions": ln.clawbacks,
+                          "net_cents": -ln.clawed_back_cents,
+                          "flag_ids": list((clawback_flags or {}).get(ln.campaign_id, []))})
     return {
         "id": statement.id, "merchant_id": statement.merchant_id, "day": statement.day.isoformat(),
         "redemptions": statement.redemptions, "bill_cents": statement.bill_cents,
         "redeemed_cents": statement.redeemed_cents, "refunds": statement.refunds,
-        "refunded_cents": statement.refunded_cents, "net_cents": statement.net_cents,
+        "refunded_cents": statement.refunded_cents, "clawbacks": statement.clawbacks,
+        "clawed_back_cents": statement.clawed_back_cents, "net_cents": statement.net_cents,
         "status": statement.status.value,
+        "hold_reason": hold_reason_text(hold) if hold else None, "hold": hold,
         "settled_at": to_city(statement.settled_at).isoformat() if statement.settled_at else None,
-        "lines": [{"campaign_id": ln.campaign_id, "redemptions": ln.redemptions, "bill_cents": ln.bill_cents,
-                   "redeemed_cents": ln.redeemed_cents, "refunds": ln.refunds, "refunded_cents": ln.refunded_cents,
-                   "net_cents": ln.net_cents} for ln in statement.lines],
+        "lines": lines,
     }
+
+
+# Why a statement is held: stored as JSON of codes and flag ids, rendered in the reader's language -----
+
+SUSPENDED, FRAUD_FLAG = "merchant_suspended", "fraud_flag"
+
+
+def hold_reason_value(suspended: bool, flag_ids: list[str]) -> str:
+    """What ``hold_reason`` stores: ``{"codes": [...], "flag_ids": [...]}`` (no words of any language)."""
+    codes = [code for code, applies in ((SUSPENDED, suspended), (FRAUD_FLAG, bool(flag_ids))) if applies]
+    return json.dumps({"codes": codes, "flag_ids": sorted(flag_ids)}, separators=(",", ":"))
+
+
+def hold_of(statement: SettlementStatement) -> dict | None:
+    """Why a held statement is held (``{"codes", "flag_ids"}``); None for one that is paid. A statement
+    held before reasons were stored was held for its shop's suspension."""
+    if statement.status is not StatementStatus.held:
+        return None
+    if not statement.hold_reason:
+        return {"codes": [SUSPENDED], "flag_ids": []}
+    stored = json.loads(statement.hold_reason)
+    return {"codes": list(stored.get("codes", [])), "flag_ids": list(stored.get("flag_ids", []))}
+
+
+def hold_reason_text(hold: dict) -> str:
+    """The reasons of a hold as sentences in the reader's language."""
+    sentences = {
+        SUSPENDED: _("Held while the shop is suspended; paid at the first settlement after it is reinstated."),
+        FRAUD_FLAG: _("Held while the commerce bureau reviews a fraud flag on the shop's sales; paid at the first "
+                      "settlement after the review is closed."),
+    }
+    return " ".join(sentences[code] for code in hold["codes"] if code in sentences)
 
 
 class StatementQuery(BaseModel):

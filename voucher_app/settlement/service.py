@@ -3,11 +3,19 @@
 The ``settle`` sweep settles every whole day not yet settled, up to yesterday, one day per
 transaction, so a scheduler that was down for a week catches up in one run and a second run finds
 nothing to do (a statement is unique per merchant and day). Redemptions count on the day they were
-made, refunds on the day they were made. A suspended merchant's statement is held: the money stays
-payable until the merchant is reinstated, and the next run pays it.
+made, refunds on the day they were made, clawbacks (``fraud/clawback.py``) on the day they were made:
+``net = redeemed − refunded − clawed back``.
+
+Held statements: a statement is held — its money stays payable — while its merchant is suspended or
+has an open fraud flag scoring at least ``FRAUD_HOLD_SCORE``; ``hold_reason`` keeps why, in words of
+no language (``schemas.hold_reason_value``), rendered for each reader. Every run pays the held
+statements of merchants that are approved and no longer flagged: hold → flag cleared → paid by the next
+run. A confirmed flag claws the named sales back on the day of the confirmation; the held statement is
+then paid as it stands and the clawback day's statement takes the subsidy back.
 
 Paying out is recorded in the ledger per campaign: ``payable → settled`` for what is owed, and
-``settled → payable`` for a day whose refunds of earlier (already paid) sales exceed its sales.
+``settled → payable`` for a day whose refunds and clawbacks of earlier (already paid) sales exceed its
+sales — the shop's next payment is that much smaller.
 
 Why no sale is missed or paid twice
 -----------------------------------
@@ -19,14 +27,15 @@ already finished, had that settlement started at 00:00. Two defences:
   longer than any write transaction lasts (the till's is one statement; a request is cut off long
   before), so every sale or refund stamped that day has committed when its day is read;
 * the late check, behind it: each run first reads the last ``SETTLEMENT_RECHECK_DAYS`` settled days
-  again and compares their sales and refunds with what their statements counted. A row that
+  again and compares their sales, refunds and clawbacks with what their statements counted. A row that
   committed after its day was settled anyway (a transaction that outlived the horizon) is added to
   its own day's statement and the difference paid then, with an audit record. Comparing counts with
   facts, under the statement's lock, makes it exactly once: a second run, or one that overlaps this
   one, finds the statement already agreeing with the facts.
 
-Sales and refunds are only ever added to a day (a refund is a new fact of the day it was made, and a
-sale's row is never deleted), so a statement can only lag behind its day's facts, never run ahead.
+Sales, refunds and clawbacks are only ever added to a day (a refund or a clawback is a new fact of the
+day it was made, and a sale's row is never deleted), so a statement can only lag behind its day's
+facts, never run ahead.
 """
 from __future__ import annotations
 
@@ -49,19 +58,20 @@ from voucher_app.core.database import new_id, write_transaction
 from voucher_app.core.errors import Forbidden, NotFound, ValidationError
 from voucher_app.core.extensions import db
 from voucher_app.core.roles import BUREAU, Role
+from voucher_app.fraud.models import Flag, FlagStatus
 from voucher_app.ledger.models import Account, LedgerEntry
 from voucher_app.ledger.service import balances
 from voucher_app.redemptions.models import Redemption
 from voucher_app.redemptions.service import REFUND_DAYS
 from voucher_app.settlement.models import SettlementLine, SettlementStatement, StatementStatus
-from voucher_app.settlement.schemas import PAGE_SIZE, statement_out
+from voucher_app.settlement.schemas import PAGE_SIZE, hold_of, hold_reason_text, hold_reason_value, statement_out
 from voucher_app.vouchers.models import Voucher, VoucherStatus
 
 
 def settle(now: dt.datetime) -> dict[str, int]:
     """Amend settled days with what committed late, settle every unsettled day that ended at least the
-    horizon ago, pay held statements of reinstated merchants, and mark closed campaigns whose money
-    is all paid as settled."""
+    horizon ago, pay held statements of merchants reinstated and no longer flagged, and mark closed
+    campaigns whose money is all paid as settled."""
     days = statements = held = 0
     last = _last_settleable_day(now)
     day = _first_unsettled_day()
@@ -90,26 +100,38 @@ def _first_unsettled_day() -> dt.date | None:
     return city_day(first) if first is not None else None
 
 
-FACT_FIELDS = ("redemptions", "bill_cents", "redeemed_cents", "refunds", "refunded_cents")
+FACT_FIELDS = ("redemptions", "bill_cents", "redeemed_cents", "refunds", "refunded_cents", "clawbacks",
+               "clawed_back_cents")
 Figures = dict[str, int]
 
 
+def _net(figures) -> int:
+    """What a line or a day's facts owe the shop: the sales' subsidy less refunds and clawbacks."""
+    get = figures.get if isinstance(figures, dict) else lambda f: getattr(figures, f)
+    return get("redeemed_cents") - get("refunded_cents") - get("clawed_back_cents")
+
+
 def _facts(start: dt.datetime, end: dt.datetime, merchant_id: str | None = None) -> dict[tuple[str, str], Figures]:
-    """The sales and refunds made in [start, end), per (merchant, campaign): what statements count."""
+    """The sales, refunds and clawbacks made in [start, end), per (merchant, campaign): what statements count."""
     r = Redemption
     figures: dict[tuple[str, str], Figures] = {}
     sales = (select(r.merchant_id, r.campaign_id, func.count(), func.sum(r.bill_cents), func.sum(r.discount_cents))
              .where(r.redeemed_at >= start, r.redeemed_at < end).group_by(r.merchant_id, r.campaign_id))
     refunds = (select(r.merchant_id, r.campaign_id, func.count(), func.sum(r.discount_cents))
                .where(r.refunded_at >= start, r.refunded_at < end).group_by(r.merchant_id, r.campaign_id))
+    clawbacks = (select(r.merchant_id, r.campaign_id, func.count(), func.sum(r.discount_cents))
+                 .where(r.clawed_back_at >= start, r.clawed_back_at < end).group_by(r.merchant_id, r.campaign_id))
     if merchant_id is not None:
-        sales, refunds = sales.where(r.merchant_id == merchant_id), refunds.where(r.merchant_id == merchant_id)
+        sales, refunds, clawbacks = (q.where(r.merchant_id == merchant_id) for q in (sales, refunds, clawbacks))
     for merchant, campaign, n, bills, discounts in db.session.execute(sales):
         figures.setdefault((merchant, campaign), dict.fromkeys(FACT_FIELDS, 0)).update(
             redemptions=n, bill_cents=int(bills), redeemed_cents=int(discounts))
     for merchant, campaign, n, discounts in db.session.execute(refunds):
         figures.setdefault((merchant, campaign), dict.fromkeys(FACT_FIELDS, 0)).update(
             refunds=n, refunded_cents=int(discounts))
+    for merchant, campaign, n, discounts in db.session.execute(clawbacks):
+        figures.setdefault((merchant, campaign), dict.fromkeys(FACT_FIELDS, 0)).update(
+            clawbacks=n, clawed_back_cents=int(discounts))
     return figures
 
 
@@ -123,25 +145,39 @@ def _settle_day(day: dt.date, now: dt.datetime) -> tuple[int, int]:
             lines[merchant_id][campaign_id] = figures
         if not lines:
             return 0, 0
-        suspended = _suspended(lines)
+        holds = _holds(list(lines))
         for merchant_id, by_campaign in lines.items():
-            _new_statement(merchant_id, day, by_campaign, merchant_id in suspended, now)
-    return len(lines), len(suspended)
+            _new_statement(merchant_id, day, by_campaign, holds.get(merchant_id), now)
+    return len(lines), len(holds)
 
 
-def _suspended(merchant_ids) -> set[str]:
-    return set(db.session.scalars(select(Merchant.id).where(Merchant.id.in_(merchant_ids),
-                                                            Merchant.status == MerchantStatus.suspended)))
+def _holds(merchant_ids: list[str]) -> dict[str, str]:
+    """Why each of these merchants' statements must be held now (``hold_reason``); a merchant whose
+    statements may be paid is not in it. Suspended, or an open flag of at least ``FRAUD_HOLD_SCORE``."""
+    suspended = set(db.session.scalars(select(Merchant.id).where(Merchant.id.in_(merchant_ids),
+                                                                 Merchant.status == MerchantStatus.suspended)))
+    flagged: dict[str, list[str]] = defaultdict(list)
+    for merchant_id, flag_id in db.session.execute(
+            select(Flag.merchant_id, Flag.id).where(Flag.merchant_id.in_(merchant_ids), _holding_flag())
+            .order_by(Flag.id)):
+        flagged[merchant_id].append(flag_id)
+    return {merchant_id: hold_reason_value(merchant_id in suspended, flagged.get(merchant_id, []))
+            for merchant_id in suspended | set(flagged)}
 
 
-def _new_statement(merchant_id: str, day: dt.date, by_campaign: dict[str, Figures], suspended: bool,
+def _holding_flag():
+    """The condition of a flag that holds its shop's statements."""
+    return and_(Flag.status == FlagStatus.open, Flag.score >= current_app.config["FRAUD_HOLD_SCORE"])
+
+
+def _new_statement(merchant_id: str, day: dt.date, by_campaign: dict[str, Figures], hold: str | None,
                    now: dt.datetime) -> SettlementStatement:
-    """A statement of ``by_campaign``'s figures, paid at once unless the merchant is suspended (held)."""
+    """A statement of ``by_campaign``'s figures, paid at once unless there is a reason to hold it."""
     statement = SettlementStatement(id=new_id(), merchant_id=merchant_id, day=day, created_at=now,
-                                    status=StatementStatus.held if suspended else StatementStatus.settled)
+                                    status=StatementStatus.held if hold else StatementStatus.settled,
+                                    hold_reason=hold)
     for campaign_id, figures in by_campaign.items():
-        statement.lines.append(SettlementLine(campaign_id=campaign_id, **figures,
-                                              net_cents=figures["redeemed_cents"] - figures["refunded_cents"]))
+        statement.lines.append(SettlementLine(campaign_id=campaign_id, **figures, net_cents=_net(figures)))
     _add_up(statement)
     db.session.add(statement)
     if statement.status is StatementStatus.settled:
@@ -168,7 +204,7 @@ def _move(campaign_id: str, net_cents: int, now: dt.datetime) -> None:
                                    amount_cents=abs(net_cents), kind="settle", at=now))
 
 
-# Late sales and refunds: the check behind the horizon (see the module's docstring) ---------------------
+# Late sales, refunds and clawbacks: the check behind the horizon (see the module's docstring) ---------------------
 
 def _settle_late(first_unsettled: dt.date, now: dt.datetime) -> int:
     """Bring every statement of the last ``SETTLEMENT_RECHECK_DAYS`` settled days up to its day's facts;
@@ -202,7 +238,7 @@ def _counted(day_from: dt.date, day_to: dt.date) -> dict[tuple[str, str], Figure
 
 
 def _amend(merchant_id: str, day: dt.date, now: dt.datetime) -> bool:
-    """Make the merchant's statement of ``day`` count every sale and refund of that day, paying the
+    """Make the merchant's statement of ``day`` count every sale, refund and clawback of that day, paying the
     difference if it was paid (a held one is paid in full on release); False if it already did.
 
     The statement is locked and the facts read after the lock, so two runs cannot both add the
@@ -222,7 +258,7 @@ def _amend(merchant_id: str, day: dt.date, now: dt.datetime) -> bool:
         if not missing:
             return False
         if statement is None:
-            statement = _new_statement(merchant_id, day, facts, bool(_suspended([merchant_id])), now)
+            statement = _new_statement(merchant_id, day, facts, _holds([merchant_id]).get(merchant_id), now)
         else:
             _add_late(statement, lines, facts, now)
         db.session.add(AuditRecord(at=now, actor_id=None, action="settlement.late", target_type="settlement_statement",
@@ -242,7 +278,7 @@ def _add_late(statement: SettlementStatement, lines: dict[str, SettlementLine], 
         before = line.net_cents
         for field, value in figures.items():
             setattr(line, field, value)
-        line.net_cents = line.redeemed_cents - line.refunded_cents
+        line.net_cents = _net(line)
         if statement.status is StatementStatus.settled:
             _move(campaign_id, line.net_cents - before, now)
     _add_up(statement)
@@ -251,11 +287,14 @@ def _add_late(statement: SettlementStatement, lines: dict[str, SettlementLine], 
 
 
 def _release_held(now: dt.datetime) -> int:
+    """Pay every held statement of a merchant that is approved and has no open flag that holds it."""
+    s = SettlementStatement
+    still_flagged = select(Flag.id).where(Flag.merchant_id == s.merchant_id, _holding_flag()).exists()
     with write_transaction():
         held = db.session.scalars(
-            select(SettlementStatement).join(Merchant, Merchant.id == SettlementStatement.merchant_id)
-            .where(SettlementStatement.status == StatementStatus.held, Merchant.status == MerchantStatus.approved)
-            .with_for_update(of=SettlementStatement)).all()
+            select(s).join(Merchant, Merchant.id == s.merchant_id)
+            .where(s.status == StatementStatus.held, Merchant.status == MerchantStatus.approved, ~still_flagged)
+            .with_for_update(of=s).options(selectinload(s.lines)).execution_options(populate_existing=True)).all()
         for statement in held:
             _pay(statement, now)
     return len(held)
@@ -326,6 +365,12 @@ def statement_status_label(status: str) -> str:
     return str(STATUS_LABELS.get(status, status))
 
 
+def hold_reason_of(statement: SettlementStatement) -> str:
+    """Why a held statement is held, in the reader's language; empty for one that is paid."""
+    hold = hold_of(statement)
+    return hold_reason_text(hold) if hold else ""
+
+
 def merchant_scope(actor: User, merchant_id: str | None) -> str | None:
     """Whose statements ``actor`` may list: the bureau every merchant's (or the one asked for), an owner
     only their own shop's. Asking for another shop's is refused outright: a list reveals no ids."""
@@ -350,7 +395,8 @@ def visible_statement(actor: User, statement_id: str) -> SettlementStatement:
     return statement
 
 
-TOTAL_FIELDS = ("redemptions", "bill_cents", "redeemed_cents", "refunds", "refunded_cents", "net_cents")
+TOTAL_FIELDS = ("redemptions", "bill_cents", "redeemed_cents", "refunds", "refunded_cents", "clawbacks",
+                "clawed_back_cents", "net_cents")
 
 
 def statement_totals(merchant_id: str | None, *, day_from: dt.date | None = None, day_to: dt.date | None = None,
@@ -363,16 +409,33 @@ def statement_totals(merchant_id: str | None, *, day_from: dt.date | None = None
 
 
 def statements_out(statements: list[SettlementStatement]) -> list[dict]:
-    """``statement_out`` of each, with its merchant's name and each line's campaign name."""
+    """``statement_out`` of each, with its merchant's name, each line's campaign name, and the flags
+    behind each clawback line."""
     merchants = _names(Merchant, {s.merchant_id for s in statements})
     campaigns = _names(Campaign, {ln.campaign_id for s in statements for ln in s.lines})
     out = []
     for statement in statements:
-        body = {**statement_out(statement), "merchant_name": merchants.get(statement.merchant_id)}
+        body = {**statement_out(statement, _clawback_flags(statement)),
+                "merchant_name": merchants.get(statement.merchant_id)}
         for line in body["lines"]:
             line["campaign_name"] = campaigns.get(line["campaign_id"])
         out.append(body)
     return out
+
+
+def _clawback_flags(statement: SettlementStatement) -> dict[str, list[str]]:
+    """Campaign → the flags whose confirmation clawed back the shop's sales on the statement's day."""
+    if not statement.clawbacks:
+        return {}
+    start, end = city_day_bounds(statement.day)
+    r = Redemption
+    flags: dict[str, list[str]] = defaultdict(list)
+    for campaign_id, flag_id in db.session.execute(
+            select(r.campaign_id, r.clawback_flag_id).distinct()
+            .where(r.merchant_id == statement.merchant_id, r.clawed_back_at >= start, r.clawed_back_at < end)
+            .order_by(r.campaign_id, r.clawback_flag_id)):
+        flags[campaign_id].append(flag_id)
+    return dict(flags)
 
 
 def _names(model, ids: set[str]) -> dict[str, str]:
@@ -399,13 +462,16 @@ def merchants_with_statements() -> list[tuple[str, str]]:
         select(Merchant.id, Merchant.name).where(Merchant.id.in_(having)).order_by(Merchant.name, Merchant.id))]
 
 
-def statement_activity(statement: SettlementStatement) -> tuple[list[Redemption], list[Redemption]]:
-    """What a statement counts, one by one: the shop's sales made that city day, and its refunds made
-    that day (of sales of any day, which is why a day can owe less than nothing)."""
+def statement_activity(statement: SettlementStatement) -> tuple[list[Redemption], list[Redemption], list[Redemption]]:
+    """What a statement counts, one by one: the shop's sales made that city day, its refunds made that
+    day and the sales clawed back that day (of sales of any day, which is why a day can owe less than
+    nothing)."""
     start, end = city_day_bounds(statement.day)
     r = Redemption
-    mine = select(r).where(r.merchant_id == statement.merchant_id)
+    mine = select(r).where(r.merchant_id == statement.merchant_id).execution_options(populate_existing=True)
     sales = db.session.scalars(mine.where(r.redeemed_at >= start, r.redeemed_at < end).order_by(r.redeemed_at, r.id))
     refunds = db.session.scalars(mine.where(r.refunded_at >= start, r.refunded_at < end)
                                  .order_by(r.refunded_at, r.id))
-    return list(sales), list(refunds)
+    clawbacks = db.session.scalars(mine.where(r.clawed_back_at >= start, r.clawed_back_at < end)
+                                   .order_by(r.clawed_back_at, r.id))
+    return list(sales), list(refunds), list(clawbacks)
