@@ -67,6 +67,7 @@ from voucher_app.core.extensions import babel, csrf, db, limiter, login_manager,
 from voucher_app.core.i18n import locale_selector
 from voucher_app.core.logs import install_masking, mask_everywhere
 from voucher_app.demo import demo_command
+from voucher_app.fraud.cli import fraud_cli
 from voucher_app.lottery.cli import draw_cli
 from voucher_app.scheduler.cli import jobs_cli, scheduler_command
 from voucher_app.scheduler.schedule import JOBS_KEY, Daily, Job
@@ -93,7 +94,7 @@ PAGE_BLUEPRINTS = (
     voucher_app.lottery.pages.pages, voucher_app.community.pages.pages, voucher_app.fraud.pages.pages,
     voucher_app.complaints.pages.pages, voucher_app.disclosure.pages.pages,
 )
-COMMANDS = (city_cli, keys_cli, jobs_cli, ledger_cli, draw_cli, scheduler_command, create_admin, create_staff_command,
+COMMANDS = (city_cli, keys_cli, jobs_cli, ledger_cli, draw_cli, fraud_cli, scheduler_command, create_admin, create_staff_command,
             totp_cli, demo_command, serve_command)
 
 

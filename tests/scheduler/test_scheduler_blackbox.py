@@ -28,8 +28,9 @@ from voucher_app.core.roles import Role
 from voucher_app.scheduler.models import JobRun
 
 DAY = 86_400
-JOBS = ("open_rounds", "close_campaigns", "expire_vouchers", "draw_lotteries", "settle", "tally", "purge_sign_in_records",
-        "purge_refused_attempts", "purge_idempotency_records")
+JOBS = ("open_rounds", "close_campaigns", "expire_vouchers", "draw_lotteries", "evaluate_fraud_rules",
+        "escalate_return_requests", "settle", "tally", "purge_sign_in_records", "purge_refused_attempts",
+        "purge_idempotency_records")
 
 
 def voucher(*args: str, database_url: str, keys_dir, timeout: float = 60) -> subprocess.CompletedProcess:

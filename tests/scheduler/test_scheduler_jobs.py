@@ -226,7 +226,8 @@ def test_after_three_hours_down_one_run_due_catches_up_and_a_second_changes_noth
     clock.set(at(12, 8, 22))  # three hours of downtime: an expiry and 180 one-minute triggers missed
     done = run_due(clock.now())
     assert outcomes(done) == {"open_rounds": "ok", "close_campaigns": "ok", "expire_vouchers": "ok",
-                              "draw_lotteries": "ok", "settle": None, "tally": "ok",  # today's settlement (02:00) ran before the outage
+                              "draw_lotteries": "ok", "evaluate_fraud_rules": "ok", "escalate_return_requests": "ok",
+                              "settle": None, "tally": "ok",  # today's settlement (02:00) ran before the outage
                               "purge_sign_in_records": None, "purge_refused_attempts": None,
                               "purge_idempotency_records": None}  # and so did today's purges (03:30)
     assert db.session.get(Voucher, world.v4).status is VoucherStatus.expired

@@ -7,7 +7,7 @@ from flask_babel import gettext as _
 from flask_login import current_user, login_required, login_user, logout_user
 
 from campaigns.service import list_districts
-from voucher_app.accounts import profile, service, totp
+from voucher_app.accounts import profile, service, sign_ins, totp
 from voucher_app.accounts.forms import (
     CodeRequestForm,
     GroupListForm,
@@ -28,6 +28,16 @@ from voucher_app.core.phones import mask_phone
 from voucher_app.core.roles import STAFF, Role
 
 pages = Blueprint("accounts", __name__, template_folder="templates")
+
+
+@pages.after_request
+def _remember_device(response):
+    """Give the browser a long-lived random device id (``sign_ins.origin``) if it has none."""
+    if not request.cookies.get(sign_ins.DEVICE_COOKIE):
+        response.set_cookie(sign_ins.DEVICE_COOKIE, sign_ins.browser_device_id(),
+                            max_age=sign_ins.DEVICE_COOKIE_SECONDS, httponly=True, samesite="Lax",
+                            secure=bool(current_app.config.get("SESSION_COOKIE_SECURE")))
+    return response
 
 
 dev_pages = Blueprint("dev", __name__)

@@ -17,9 +17,11 @@ staff: residents do not idle out, so a claim rush writes nothing here.
 from __future__ import annotations
 
 import datetime as dt
+import hashlib
+import hmac
 import secrets
 
-from flask import current_app
+from flask import current_app, has_request_context, request
 from sqlalchemy import bindparam, select, update
 
 from voucher_app.accounts.models import SignIn, User
@@ -29,6 +31,11 @@ from voucher_app.core.hotpath import Prepared, hot
 from voucher_app.core.roles import Role
 
 API, WEB = "api", "web"
+# Where a sign-in came from, for the fraud rule that sees many residents behind one device: the app
+# sends its own id in DEVICE_HEADER; a browser gets a random DEVICE_COOKIE from the sign-in pages.
+DEVICE_HEADER, DEVICE_COOKIE = "X-Device-Id", "device"
+DEVICE_COOKIE_SECONDS = 2 * 365 * 24 * 3600
+_NEW_DEVICE = "voucher.new_device_id"
 
 _u, _s = User.__table__, SignIn.__table__
 USER_COLUMNS = tuple(c.key for c in _u.columns)
@@ -48,11 +55,37 @@ def lifetime(role: Role) -> int:
 
 def start(user: User, kind: str, now: dt.datetime) -> str:
     """A new sign-in of ``user`` (``API`` or ``WEB``); its id."""
+    address, device = origin()
     sign_in = SignIn(id=secrets.token_urlsafe(32), user_id=user.id, kind=kind, created_at=now,
-                     expires_at=now + dt.timedelta(seconds=lifetime(user.role)), last_seen_at=now)
+                     expires_at=now + dt.timedelta(seconds=lifetime(user.role)), last_seen_at=now,
+                     address=address, device=device)
     with write_transaction():
         db.session.add(sign_in)
     return sign_in.id
+
+
+def origin() -> tuple[str | None, str | None]:
+    """The client's address and the keyed hash of its device id, when there is a request (else
+    nothing). The id itself is never stored: only HMAC-SHA256 under a key derived from SECRET_KEY, so
+    equal devices match and nobody can read one back. Both are purged with the sign-in."""
+    if not has_request_context():
+        return None, None
+    address = (request.remote_addr or "")[:45] or None
+    device_id = (request.headers.get(DEVICE_HEADER) or request.cookies.get(DEVICE_COOKIE) or "")[:200]
+    if not device_id and not request.path.startswith("/api/"):
+        device_id = browser_device_id()  # the sign-in page sets it as the cookie on this very answer
+    if not device_id:
+        return address, None
+    key = hmac.new(str(current_app.config["SECRET_KEY"]).encode(), b"voucher.device", hashlib.sha256).digest()
+    return address, hmac.new(key, device_id.encode(), hashlib.sha256).hexdigest()
+
+
+def browser_device_id() -> str:
+    """The device cookie this request came with, or a new random one (the same for the whole request)."""
+    existing = request.cookies.get(DEVICE_COOKIE)
+    if existing:
+        return existing
+    return request.environ.setdefault(_NEW_DEVICE, secrets.token_urlsafe(24))
 
 
 def current(sign_in_id: str | None, now: dt.datetime):
