@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
-from wtforms import HiddenField, PasswordField, SelectField, StringField, TextAreaField
+from wtforms import BooleanField, HiddenField, PasswordField, SelectField, StringField, TextAreaField
 
 
 class _ShowsErrors(FlaskForm):
@@ -40,6 +40,9 @@ class RegistrationForm(_ShowsErrors):
         render_kw={"autocomplete": "username", "autocapitalize": "none", "maxlength": 64})
     owner_password = PasswordField(_l("Your password"), description=_l("At least 8 characters."),
                                    render_kw={"autocomplete": "new-password"})
+    opening_hours = StringField(_l("Opening hours (optional)"), description=_l(
+        "City time, such as 09:00-22:00; several spans with commas, such as 10:00-14:00,17:00-02:00 (a span may "
+        "cross midnight)."), render_kw={"maxlength": 64, "autocomplete": "off", "placeholder": "09:00-22:00"})
 
     def offer_choices(self, categories: dict[str, str], districts: dict[str, str]) -> None:
         self.category.choices = [("", _l("Choose…")), *categories.items()]
@@ -61,10 +64,21 @@ class CashierForm(_ShowsErrors):
 
 
 class DecisionForm(FlaskForm):
-    """A bureau decision: a reason (required to reject or suspend), and the page to return to."""
+    """A bureau decision: a reason (required to reject or suspend), and the page to return to; a
+    suspension may be public (joint punishment for fraud)."""
 
     reason = TextAreaField(_l("Reason"))
+    public = BooleanField(_l("Public suspension (joint punishment for fraud)"))
     next = HiddenField()
+
+
+class OpeningHoursForm(_ShowsErrors):
+    """The owner's (or an admin's) change of the shop's opening hours."""
+
+    opening_hours = StringField(_l("Opening hours"), description=_l(
+        "City time, such as 09:00-22:00; several spans with commas, such as 10:00-14:00,17:00-02:00 (a span may "
+        "cross midnight). Leave empty if you do not want to show hours."),
+        render_kw={"maxlength": 64, "autocomplete": "off", "placeholder": "09:00-22:00"})
 
 
 class ApplyForm(FlaskForm):

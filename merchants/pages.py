@@ -9,11 +9,11 @@ from flask_babel import gettext as _
 from flask_login import current_user, login_user
 
 from campaigns.labels import category_labels, district_names
-from merchants import service
-from merchants.forms import ApplyForm, CashierForm, DecisionForm, RegistrationForm
+from merchants import credit, service
+from merchants.forms import ApplyForm, CashierForm, DecisionForm, OpeningHoursForm, RegistrationForm
 from merchants.limits import registrations_per_ip
 from merchants.models import EnrolmentStatus, MerchantStatus
-from merchants.schemas import MerchantIn, StaffIn
+from merchants.schemas import MerchantIn, OpeningHoursIn, StaffIn
 from voucher_app.accounts.guards import page_roles_required
 from voucher_app.accounts.service import start_web_session
 from voucher_app.core.clock import now
@@ -29,6 +29,7 @@ pages = Blueprint("merchants", __name__, template_folder="templates")
 @pages.context_processor
 def _page_helpers() -> dict:
     return {"merchant_status": service.status_label, "action_label": service.action_label,
+            "event_label": credit.kind_label,
             "categories": category_labels(), "districts": district_names(), "mask_phone": mask_phone}
 
 
@@ -63,7 +64,8 @@ def register():
     return render_template("merchants/register.html", form=form, problems=problems), status
 
 
-def _render_shop(cashier_form: CashierForm | None = None, status: int = 200):
+def _render_shop(cashier_form: CashierForm | None = None, status: int = 200,
+                 hours_form: OpeningHoursForm | None = None):
     at = now()
     merchant = service.visible_merchant(current_user, current_user.merchant_id or "")
     is_owner = current_user.role is Role.merchant_owner
@@ -74,7 +76,9 @@ def _render_shop(cashier_form: CashierForm | None = None, status: int = 200):
         full_phone=service.shows_full_phone(merchant, current_user),
         staff=service.list_staff(merchant.id, current_user) if is_owner else [], options=options,
         earlier=[e for e in service.merchant_enrolments(merchant.id, current_user) if e.campaign_id not in current],
-        cashier_form=cashier_form or CashierForm(formdata=None)), status
+        cashier_form=cashier_form or CashierForm(formdata=None),
+        hours_form=hours_form or OpeningHoursForm(formdata=None, opening_hours=merchant.opening_hours),
+        credit_view=service.credit_view(merchant.id, current_user, at) if is_owner else None), status
 
 
 @pages.get("/shop")
@@ -131,6 +135,24 @@ def shop_change_cashier_refunds(user_id: str, change: str):
     return redirect(url_for(".my_shop"))
 
 
+@pages.post("/shop/opening-hours")
+@page_roles_required(Role.merchant_owner)
+def shop_opening_hours():
+    form = OpeningHoursForm()
+    try:
+        hours = validate(OpeningHoursIn, {"opening_hours": form.opening_hours.data or ""}).opening_hours
+        service.set_opening_hours(current_user.merchant_id, hours, current_user, now())
+    except ValidationError as err:
+        for problem in form.show_errors(err.errors, str(err.detail or err.title)):
+            flash(problem, "error")
+        return _render_shop(status=err.status, hours_form=form)
+    except DomainError as err:
+        flash(_refusal(err), "error")
+    else:
+        flash(_("Opening hours saved: %(hours)s", hours=hours) if hours else _("Opening hours removed."), "success")
+    return redirect(url_for(".my_shop"))
+
+
 @pages.post("/shop/enrolments")
 @page_roles_required(Role.merchant_owner)
 def shop_apply():
@@ -173,7 +195,8 @@ def _render_bureau_merchant(merchant_id: str, *, revealed: bool = False):
                            full_phone=revealed or service.shows_full_phone(merchant, current_user), revealed=revealed,
                            staff=service.list_staff(merchant.id, current_user),
                            enrolments=service.merchant_enrolments(merchant.id, current_user),
-                           history=service.merchant_history(merchant.id))
+                           history=service.merchant_history(merchant.id),
+                           credit_view=service.credit_view(merchant.id, current_user, now()))
 
 
 @pages.get("/bureau/merchants/<merchant_id>")
@@ -199,8 +222,10 @@ def bureau_reveal_contact_phone(merchant_id: str):
 _MERCHANT_DONE = {
     "approve": lambda m: _("%(name)s is approved. Its owner can now apply to campaigns.", name=m.name),
     "reject": lambda m: _("%(name)s is rejected. Its owner will see your reason.", name=m.name),
-    "suspend": lambda m: _("%(name)s is suspended. Its owner and cashiers can do nothing for it until it is "
-                           "reinstated.", name=m.name),
+    "suspend": lambda m: (_("%(name)s is suspended publicly: it is on the public list of suspended shops with "
+                            "your reason.", name=m.name) if m.suspension_public else
+                          _("%(name)s is suspended. Its owner and cashiers can do nothing for it until it is "
+                            "reinstated.", name=m.name)),
     "reinstate": lambda m: _("%(name)s is reinstated.", name=m.name),
 }
 
@@ -209,14 +234,36 @@ _MERCHANT_DONE = {
 @page_roles_required(Role.admin)
 def bureau_decide_merchant(merchant_id: str, decision: str):
     form = DecisionForm()
+    reason = (form.reason.data or "").strip() or None
     try:
-        merchant = service.MERCHANT_DECISIONS[decision](merchant_id, (form.reason.data or "").strip() or None,
-                                                        current_user, now())
+        if decision == "suspend":
+            merchant = service.suspend_merchant(merchant_id, reason, current_user, now(), public=bool(form.public.data))
+        else:
+            merchant = service.MERCHANT_DECISIONS[decision](merchant_id, reason, current_user, now())
     except DomainError as err:
         flash(_refusal(err), "error")
     else:
         flash(_MERCHANT_DONE[decision](merchant), "success")
     return redirect(_back(form, url_for(".bureau_merchant", merchant_id=merchant_id)))
+
+
+@pages.post("/bureau/merchants/<merchant_id>/badge/<any(grant, withdraw):change>")
+@page_roles_required(Role.admin)
+def bureau_badge(merchant_id: str, change: str):
+    """Grant the trusted-merchant badge (when the criteria hold) or withdraw it (with a reason)."""
+    form = DecisionForm()
+    reason = (form.reason.data or "").strip() or None
+    try:
+        if change == "grant":
+            merchant = service.grant_badge(merchant_id, reason, current_user, now())
+        else:
+            merchant = service.withdraw_badge(merchant_id, reason, current_user, now())
+    except DomainError as err:
+        flash(_refusal(err), "error")
+    else:
+        flash(_("%(name)s now holds the trusted-merchant badge.", name=merchant.name) if change == "grant" else
+              _("The trusted-merchant badge of %(name)s is withdrawn.", name=merchant.name), "success")
+    return redirect(url_for(".bureau_merchant", merchant_id=merchant_id))
 
 
 @pages.get("/bureau/enrolments")

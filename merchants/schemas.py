@@ -13,7 +13,10 @@ from flask_babel import gettext as _
 from pydantic import BaseModel, ConfigDict, Field, field_validator
 
 from campaigns.models import MERCHANT_CATEGORIES, District
-from merchants.models import Enrolment, Merchant
+from merchants import credit
+from merchants.hours import MAX_LENGTH as HOURS_MAX_LENGTH
+from merchants.hours import OpeningHoursError, normalize_opening_hours
+from merchants.models import Enrolment, Merchant, MerchantEvent
 from merchants.uscc import normalize_uscc
 from voucher_app.accounts.models import User
 from voucher_app.accounts.service import MIN_PASSWORD_LENGTH
@@ -36,6 +39,23 @@ def normalize_contact_phone(raw: str) -> str | None:
     digits = re.sub(r"[\s\-()]", "", raw or "")
     landline = _LANDLINE.match(digits)
     return f"{landline.group(1)}-{landline.group(2)}" if landline else None
+
+
+def _opening_hours(value: object) -> str | None:
+    """Spans ``HH:MM-HH:MM`` separated by commas, in city time (``merchants/hours.py``); blank is none."""
+    if value is None:
+        return None
+    if not isinstance(value, str):
+        raise ValueError(_("This value has the wrong type."))
+    try:
+        hours = normalize_opening_hours(value)
+    except OpeningHoursError as err:
+        raise ValueError(_("%(span)s is not an opening time. Write spans such as 09:00-22:00 in the city's time, "
+                           "separated by commas (17:00-02:00,10:00-14:00); a span may cross midnight.",
+                           span=str(err) or '""')) from None
+    if hours and len(hours) > HOURS_MAX_LENGTH:
+        raise ValueError(_("Too long: at most %(n)s.", n=HOURS_MAX_LENGTH))
+    return hours
 
 
 def _filled(value: object) -> object:
@@ -77,7 +97,9 @@ class MerchantIn(BaseModel):
     contact_phone: str = Field(max_length=30)
     owner_username: str
     owner_password: str = Field(max_length=200)
+    opening_hours: str | None = None  # optional: "09:00-22:00", "17:00-02:00,10:00-14:00"
 
+    _check_opening_hours = field_validator("opening_hours", mode="before")(_opening_hours)
     _check_filled = field_validator("name", "uscc", "category", "district", "address", "contact_phone",
                                     "owner_username", mode="before")(_filled)
     _check_password_given = field_validator("owner_password", mode="before")(_password_given)
@@ -136,6 +158,22 @@ class ReasonIn(BaseModel):
     reason: str | None = Field(default=None, max_length=2000)
 
 
+class DecisionIn(ReasonIn):
+    """The body of a decision on a merchant; ``public`` only means something to a suspension: joint
+    punishment for fraud, shown with its reason on the public list of suspended shops."""
+
+    public: bool = False
+
+
+class OpeningHoursIn(BaseModel):
+    """The body of ``PUT /merchants/{id}/opening-hours``; null or blank clears the hours."""
+
+    model_config = ConfigDict(extra="ignore")
+    opening_hours: str | None
+
+    _check_opening_hours = field_validator("opening_hours", mode="before")(_opening_hours)
+
+
 class EnrolmentIn(BaseModel):
     """The body of ``POST /campaigns/{id}/enrolments``."""
 
@@ -162,6 +200,11 @@ def merchant_out(merchant: Merchant, *, full_phone: bool) -> dict:
         "contact_phone": merchant.contact_phone if full_phone else mask_phone(merchant.contact_phone),
         "status": merchant.status.value,
         "status_reason": merchant.status_reason,
+        "opening_hours": merchant.opening_hours,
+        "badge": merchant.badge_granted_at is not None,
+        "badge_granted_at": iso(merchant.badge_granted_at),
+        "suspended_at": iso(merchant.suspended_at),
+        "suspension_public": merchant.suspension_public,
         "created_at": iso(merchant.created_at),
         "updated_at": iso(merchant.updated_at),
         "reviewed_at": iso(merchant.reviewed_at),
@@ -194,3 +237,17 @@ def enrolment_out(enrolment: Enrolment) -> dict:
         "created_at": iso(enrolment.created_at),
         "reviewed_at": iso(enrolment.reviewed_at),
     }
+
+
+def event_out(event: MerchantEvent) -> dict:
+    """One event of a shop's credit record, as its owner and the bureau read it (reason included)."""
+    return {"kind": event.kind, "label": credit.kind_label(event.kind), "at": iso(event.at), "reason": event.reason,
+            "ref_type": event.ref_type, "ref_id": event.ref_id}
+
+
+def credit_out(view) -> dict:
+    """A shop's credit (``service.CreditView``): score, badge, the criteria it misses, and its record."""
+    return {"merchant_id": view.merchant.id, "score": view.score, "badge": view.badge_since is not None,
+            "badge_granted_at": iso(view.badge_since),
+            "badge_unmet": [{"criterion": u.criterion, "message": u.message} for u in view.unmet],
+            "events": [event_out(e) for e in view.events]}

@@ -34,6 +34,7 @@ from campaigns.labels import category_labels, district_names
 from campaigns.lifecycle import effective_status, no_such_campaign
 from campaigns.models import Campaign, CampaignStatus
 from campaigns.service import status_label as campaign_status_label
+from merchants import credit
 from merchants.models import Enrolment, EnrolmentStatus, Merchant, MerchantStatus
 from merchants.schemas import MerchantIn, StaffIn
 from voucher_app.accounts import sign_ins
@@ -139,7 +140,8 @@ def register_merchant(data: MerchantIn, now: dt.datetime) -> tuple[Merchant, Use
     password_hash = hash_password(data.owner_password)
     merchant = Merchant(id=new_id(), name=data.name, uscc=data.uscc, category=data.category,
                         district=data.district, address=data.address, contact_phone=data.contact_phone,
-                        status=MerchantStatus.pending, created_at=now, updated_at=now)
+                        opening_hours=data.opening_hours, status=MerchantStatus.pending, created_at=now,
+                        updated_at=now)
     owner = User(id=new_id(), role=Role.merchant_owner, username=data.owner_username, password_hash=password_hash,
                  merchant_id=merchant.id, is_active=True, created_at=now, updated_at=now)
     try:
@@ -195,7 +197,8 @@ def _require_reason(reason: str | None) -> None:
             "Say why: the shop will see this reason.")}])
 
 
-def _decide_merchant(action: str, merchant_id: str, reason: str | None, actor: User, now: dt.datetime) -> Merchant:
+def _decide_merchant(action: str, merchant_id: str, reason: str | None, actor: User, now: dt.datetime, *,
+                     public: bool = False) -> Merchant:
     rule = _TRANSITIONS[action]
     if not _plausible_id(merchant_id):
         raise _no_such_merchant()
@@ -210,8 +213,21 @@ def _decide_merchant(action: str, merchant_id: str, reason: str | None, actor: U
         merchant.status_reason = reason if rule.needs_reason else None
         if rule.target is MerchantStatus.suspended:  # its owner and cashiers are signed out at once
             sign_ins.revoke_users(select(User.id).where(User.merchant_id == merchant.id), now)
+            merchant.suspended_at, merchant.suspension_public = now, public
+            if public:
+                detail["public"] = True
+        elif rule.source is MerchantStatus.suspended:
+            merchant.suspended_at, merchant.suspension_public = None, False
         merchant.updated_at = merchant.reviewed_at = now
+        event = _CREDIT_EVENTS.get(action)
+        if event:
+            kind = credit.SUSPENDED_PUBLIC if action == "suspend" and public else event
+            credit.record_event(merchant.id, kind, now, reason=reason, actor_id=actor.id)
     return merchant
+
+
+# What each decision adds to the shop's credit record (a rejected registration never had one).
+_CREDIT_EVENTS = {"approve": credit.APPROVED, "suspend": credit.SUSPENDED, "reinstate": credit.REINSTATED}
 
 
 def approve_merchant(merchant_id: str, reason: str | None, actor: User, now: dt.datetime) -> Merchant:
@@ -224,18 +240,90 @@ def reject_merchant(merchant_id: str, reason: str | None, actor: User, now: dt.d
     return _decide_merchant("reject", merchant_id, reason, actor, now)
 
 
-def suspend_merchant(merchant_id: str, reason: str | None, actor: User, now: dt.datetime) -> Merchant:
-    """approved → suspended, with the reason; its owner and cashiers can then do nothing for it."""
-    return _decide_merchant("suspend", merchant_id, reason, actor, now)
+def suspend_merchant(merchant_id: str, reason: str | None, actor: User, now: dt.datetime, *,
+                     public: bool = False) -> Merchant:
+    """approved → suspended, with the reason; its owner and cashiers can then do nothing for it. A
+    ``public`` suspension (joint punishment for fraud) is listed, with its reason, on the public list
+    of suspended shops and costs more credit."""
+    return _decide_merchant("suspend", merchant_id, reason, actor, now, public=public)
 
 
 def reinstate_merchant(merchant_id: str, reason: str | None, actor: User, now: dt.datetime) -> Merchant:
-    """suspended → approved."""
+    """suspended → approved; the shop leaves the public list of suspended shops."""
     return _decide_merchant("reinstate", merchant_id, reason, actor, now)
 
 
 MERCHANT_DECISIONS = {"approve": approve_merchant, "reject": reject_merchant, "suspend": suspend_merchant,
                       "reinstate": reinstate_merchant}
+
+
+# Opening hours --------------------------------------------------------------------------------------
+
+def set_opening_hours(merchant_id: str, opening_hours: str | None, actor: User, now: dt.datetime) -> Merchant:
+    """The shop's opening hours (already checked by ``OpeningHoursIn``), set by its owner or an admin;
+    None clears them."""
+    visible_merchant(actor, merchant_id)
+    with audited("merchant.opening_hours", "merchant", merchant_id, actor.id, now) as detail:
+        merchant = _locked_merchant(merchant_id)
+        _refuse_if_suspended(actor, merchant)
+        detail.update({"from": merchant.opening_hours, "to": opening_hours})
+        merchant.opening_hours = opening_hours
+        merchant.updated_at = now
+    return merchant
+
+
+# The credit record and the trusted-merchant badge (M21) ----------------------------------------------
+
+@dataclass(frozen=True)
+class CreditView:
+    """What the bureau and the shop's owner read of its credit: the score, the badge, every event."""
+
+    merchant: Merchant
+    score: int
+    badge_since: dt.datetime | None
+    events: list
+    unmet: list  # the badge's criteria not met now (``credit.Unmet``)
+
+
+def credit_view(merchant_id: str, actor: User, now: dt.datetime) -> CreditView:
+    """The shop's credit record as its owner and the bureau see it (reasons included)."""
+    merchant = visible_merchant(actor, merchant_id)
+    events = credit.credit_record(merchant.id)
+    return CreditView(merchant, credit.score_of(events, now), merchant.badge_granted_at, events,
+                      credit.badge_unmet(merchant, now))
+
+
+def grant_badge(merchant_id: str, reason: str | None, actor: User, now: dt.datetime) -> Merchant:
+    """Grant the trusted-merchant badge, when every criterion holds (``credit.badge_unmet``); else
+    ``not_eligible`` listing the unmet criteria."""
+    if not _plausible_id(merchant_id):
+        raise _no_such_merchant()
+    with audited("merchant.badge_grant", "merchant", merchant_id, actor.id, now, reason=reason):
+        merchant = _locked_merchant(merchant_id)
+        if merchant.badge_granted_at is not None:
+            raise Conflict(_("The shop already holds the trusted-merchant badge."))
+        unmet = credit.badge_unmet(merchant, now)
+        if unmet:
+            raise NotEligible(_("The shop does not meet every criterion of the badge: %(unmet)s",
+                                unmet=" ".join(u.message for u in unmet)),
+                              unmet=[{"criterion": u.criterion, "message": u.message} for u in unmet])
+        merchant.badge_granted_at = merchant.updated_at = now
+        credit.record_event(merchant.id, credit.BADGE_GRANTED, now, reason=reason, actor_id=actor.id)
+    return merchant
+
+
+def withdraw_badge(merchant_id: str, reason: str | None, actor: User, now: dt.datetime) -> Merchant:
+    """Withdraw the trusted-merchant badge, with the reason the shop will read."""
+    if not _plausible_id(merchant_id):
+        raise _no_such_merchant()
+    with audited("merchant.badge_withdraw", "merchant", merchant_id, actor.id, now, reason=reason):
+        _require_reason(reason)
+        merchant = _locked_merchant(merchant_id)
+        if merchant.badge_granted_at is None:
+            raise Conflict(_("The shop does not hold the trusted-merchant badge."))
+        merchant.badge_granted_at, merchant.updated_at = None, now
+        credit.record_event(merchant.id, credit.BADGE_WITHDRAWN, now, reason=reason, actor_id=actor.id)
+    return merchant
 
 
 # Listing merchants ----------------------------------------------------------------------------------
@@ -501,7 +589,9 @@ ACTION_LABELS = {
     "merchant.approve": _l("Merchant approved"), "merchant.reject": _l("Merchant rejected"),
     "merchant.suspend": _l("Merchant suspended"), "merchant.reinstate": _l("Merchant reinstated"),
     "merchant.add_cashier": _l("Cashier added"), "merchant.disable_cashier": _l("Cashier disabled"),
-    "merchant.enable_cashier": _l("Cashier enabled"), "enrolment.approve": _l("Application approved"),
+    "merchant.enable_cashier": _l("Cashier enabled"), "merchant.opening_hours": _l("Opening hours changed"),
+    "merchant.badge_grant": _l("Trusted-merchant badge granted"),
+    "merchant.badge_withdraw": _l("Trusted-merchant badge withdrawn"), "enrolment.approve": _l("Application approved"),
     "enrolment.reject": _l("Application rejected"), "merchant.phone_revealed": _l("Contact phone shown in full"),
 }
 

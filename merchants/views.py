@@ -8,7 +8,18 @@ from flask import Blueprint, jsonify, request
 
 from merchants import service
 from merchants.limits import registrations_per_ip
-from merchants.schemas import EnrolmentIn, MerchantIn, ReasonIn, StaffIn, enrolment_out, merchant_out, staff_out
+from merchants.schemas import (
+    DecisionIn,
+    EnrolmentIn,
+    MerchantIn,
+    OpeningHoursIn,
+    ReasonIn,
+    StaffIn,
+    credit_out,
+    enrolment_out,
+    merchant_out,
+    staff_out,
+)
 from voucher_app.accounts.guards import api_user, roles_required
 from voucher_app.core.clock import now
 from voucher_app.core.http import listing
@@ -51,8 +62,41 @@ def get_merchant(merchant_id: str):
 @api.post("/merchants/<merchant_id>/<any(approve, reject, suspend, reinstate):decision>")
 @roles_required(Role.admin)
 def decide_merchant(merchant_id: str, decision: str):
-    merchant = service.MERCHANT_DECISIONS[decision](merchant_id, _reason(), api_user(), now())
+    body = validate(DecisionIn, request.get_json(silent=True) or {})
+    if decision == "suspend":  # ``public``: joint punishment for fraud, on the public list
+        merchant = service.suspend_merchant(merchant_id, body.reason or None, api_user(), now(), public=body.public)
+    else:
+        merchant = service.MERCHANT_DECISIONS[decision](merchant_id, body.reason or None, api_user(), now())
     return jsonify(_merchant_view(merchant, api_user()))
+
+
+@api.put("/merchants/<merchant_id>/opening-hours")
+@roles_required(Role.merchant_owner, Role.admin)
+def set_opening_hours(merchant_id: str):
+    body = json_body(OpeningHoursIn)
+    merchant = service.set_opening_hours(merchant_id, body.opening_hours, api_user(), now())
+    return jsonify(_merchant_view(merchant, api_user()))
+
+
+@api.get("/merchants/<merchant_id>/credit")
+@roles_required(Role.merchant_owner, *BUREAU)
+def merchant_credit(merchant_id: str):
+    """The shop's credit score, badge and record (with reasons): for the bureau and the shop's owner."""
+    return jsonify(credit_out(service.credit_view(merchant_id, api_user(), now())))
+
+
+@api.post("/merchants/<merchant_id>/badge")
+@roles_required(Role.admin)
+def grant_badge(merchant_id: str):
+    service.grant_badge(merchant_id, _reason(), api_user(), now())
+    return jsonify(credit_out(service.credit_view(merchant_id, api_user(), now())))
+
+
+@api.delete("/merchants/<merchant_id>/badge")
+@roles_required(Role.admin)
+def withdraw_badge(merchant_id: str):
+    service.withdraw_badge(merchant_id, _reason(), api_user(), now())
+    return jsonify(credit_out(service.credit_view(merchant_id, api_user(), now())))
 
 
 @api.post("/merchants/<merchant_id>/contact-phone")
