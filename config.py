@@ -56,12 +56,47 @@ class Config:
     SCHEDULE_TALLY_MINUTES = 5
     SCHEDULE_SETTLE_AT = "02:00"
     SCHEDULER_MISFIRE_GRACE_SECONDS = 300
+    # The fraud rules (fraud/rules.py) run every SCHEDULE_FRAUD_MINUTES over the redemptions of the last
+    # FRAUD_LOOKBACK_DAYS (a rule's history, such as a shop's usual day, may look further back).
+    SCHEDULE_FRAUD_MINUTES = 10
+    FRAUD_LOOKBACK_DAYS = 30
     # Settlement reads a day only this long after it ended: a sale's time is taken before its
     # transaction commits, so the margin must outlast any write transaction (keep SCHEDULE_SETTLE_AT
     # later than it). Each run also reads this many settled days again for sales or refunds that
     # committed later still, and adds them to their day's statement (settlement/service.py).
     SETTLEMENT_HORIZON_SECONDS = 600
     SETTLEMENT_RECHECK_DAYS = 7
+    # A shop with an open fraud flag scoring at least this (0–100) has its statements held until every
+    # such flag is resolved (settlement/service.py); a confirmed flag claws back its sales' subsidy.
+    FRAUD_HOLD_SCORE = 70
+    # Complaints and seven-day return requests (voucher_app/complaints/service.py): the bureau answers a
+    # complaint by the end of the N-th working day after it is filed, a shop a resident's return request by
+    # the end of the next working day (then the request becomes a complaint, while the seven-day refund
+    # window is mostly still open). Working days are Monday to Friday in city time, except PUBLIC_HOLIDAYS
+    # (ISO dates; from the environment as JSON: VOUCHER_PUBLIC_HOLIDAYS='["2027-01-01"]').
+    COMPLAINT_DUE_WORKING_DAYS = 3
+    RETURN_REQUEST_DUE_WORKING_DAYS = 1
+    COMPLAINT_LIMIT_PER_RESIDENT = "10/day"  # complaints, and return requests (a bucket of their own), per resident
+    PUBLIC_HOLIDAYS = (
+        # 2026, the State Council's arrangement: New Year, Spring Festival, Qingming, Labour Day, Dragon Boat,
+        # Mid-Autumn, National Day.
+        "2026-01-01", "2026-01-02", "2026-01-03",
+        "2026-02-15", "2026-02-16", "2026-02-17", "2026-02-18", "2026-02-19", "2026-02-20", "2026-02-21",
+        "2026-02-22", "2026-02-23",
+        "2026-04-04", "2026-04-05", "2026-04-06",
+        "2026-05-01", "2026-05-02", "2026-05-03", "2026-05-04", "2026-05-05",
+        "2026-06-19", "2026-06-20", "2026-06-21",
+        "2026-09-25", "2026-09-26", "2026-09-27",
+        "2026-10-01", "2026-10-02", "2026-10-03", "2026-10-04", "2026-10-05", "2026-10-06", "2026-10-07",
+        # 2027, the statutory days until the year's arrangement is published (replace them then).
+        "2027-01-01",
+        "2027-02-06", "2027-02-07", "2027-02-08", "2027-02-09",
+        "2027-04-05",
+        "2027-05-01", "2027-05-02",
+        "2027-06-09",
+        "2027-09-15",
+        "2027-10-01", "2027-10-02", "2027-10-03",
+    )
     REDEMPTION_MAX_BILL_CENTS = 100_000_000  # one million yuan: a larger bill is a typing mistake
     # Typed codes at the till (redemptions/typed.py): five wrong codes for one voucher in fifteen minutes
     # lock its typed entry (its QR still works); twenty wrong codes in an hour stop one cashier typing.

@@ -35,10 +35,14 @@ NAV = [
     ("merchants.bureau_enrolments", _l("Enrolments"), {"admin", "viewer"}),
     ("reports.measures_page", _l("Reports"), {"admin", "viewer"}),
     ("settlements.bureau_settlements", _l("Settlements"), {"admin", "viewer"}),
+    ("complaints.bureau_queue", _l("Complaints"), {"admin", "viewer"}),
+    ("fraud.flags_queue", _l("Fraud flags"), {"admin", "viewer"}),
     ("accounts.low_income_page", _l("Low-income residents"), {"admin"}),
     ("till.till", _l("Till"), {"merchant_owner", "cashier"}),
     ("merchants.my_shop", _l("My shop"), {"merchant_owner", "cashier"}),
     ("settlements.shop_settlements", _l("Settlements"), {"merchant_owner"}),
+    ("complaints.shop_complaints", _l("Complaints"), {"merchant_owner"}),
+    ("complaints.shop_returns", _l("Refund requests"), {"merchant_owner"}),
     ("community.home", _l("Residents I help"), {"community_worker"}),
 ]
 

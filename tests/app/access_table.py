@@ -44,6 +44,7 @@ VOUCHER, REDEMPTION, PAGE_REDEMPTION = "resident's voucher", "shop 1's sale", "s
 STATEMENT, PENDING_ENROLMENT = "shop 1's statement", "shop 2's pending enrolment"
 LOTTERY, LOTTERY_ROUND = "lottery campaign", "lottery campaign's round (taking entries)"
 RESIDENT_ACCOUNT = "resident's account"
+COMPLAINT, RETURN_REQUEST = "resident's complaint about shop 1", "shop 1's answered return request"
 
 
 @dataclass(frozen=True)
@@ -56,6 +57,7 @@ class Ref:
 PATH_DEFAULTS: Mapping[str, object] = {
     "campaign_id": Ref(CAMPAIGN), "merchant_id": Ref(SHOP_1), "user_id": Ref(CASHIER_1), "voucher_id": Ref(VOUCHER),
     "redemption_id": Ref(REDEMPTION), "statement_id": Ref(STATEMENT), "enrolment_id": Ref(PENDING_ENROLMENT),
+    "complaint_id": Ref(COMPLAINT), "request_id": Ref(RETURN_REQUEST),
     "code": "M12", "fmt": "csv", "size": "large", "filename": "css/app.css", "change": "enable",
     # Rejecting without a reason is refused (422) after the role check: the admin's call changes nothing.
     "decision": "reject",
@@ -352,6 +354,19 @@ ROWS: tuple[Row, ...] = (
     Row("GET", "/api/v1/settlements", api(*BUREAU, *OWNERS)),  # an owner lists their own shop's
     Row("GET", "/api/v1/settlements/<statement_id>", api(*BUREAU, OWNER, hidden=(OTHER_OWNER,))),
 
+    # Fraud flags and rules (issue #17). No flag exists in the world: the bureau meets not_found.
+    Row("GET", "/api/v1/flags", api(*BUREAU)),
+    Row("GET", "/api/v1/flags/<flag_id>", api(hidden=BUREAU), args={"flag_id": "no-such-flag"}),
+    Row("POST", "/api/v1/flags/<flag_id>/resolve", api(ADMIN), args={"flag_id": "no-such-flag"}, json={}),
+    Row("GET", "/api/v1/fraud-rules", api(*BUREAU)),
+    Row("PUT", "/api/v1/fraud-rules/<code>", api(ADMIN), args={"code": "velocity"},
+        json={"params": {"min_count": "x"}}),  # refused field by field: nothing changes
+    Row("GET", "/bureau/flags", page(*BUREAU)),
+    Row("GET", "/bureau/flags/<flag_id>", page(hidden=BUREAU), args={"flag_id": "no-such-flag"}),
+    Row("POST", "/bureau/flags/<flag_id>/resolve", page(hidden=(ADMIN,)), args={"flag_id": "no-such-flag"}),
+    Row("GET", "/bureau/fraud-rules", page(*BUREAU)),
+    Row("POST", "/bureau/fraud-rules/<code>", page(ADMIN), args={"code": "velocity"}, form={"min_count": "x"}),
+
     # Residents' pages ---------------------------------------------------------------------------------------
     Row("GET", "/campaigns", anyone()),
     Row("GET", "/campaigns/<campaign_id>", anyone()),
@@ -414,4 +429,66 @@ ROWS: tuple[Row, ...] = (
     Row("GET", "/bureau/settlements", page(*BUREAU)),
     Row("GET", "/bureau/settlements.<any(csv, xlsx):fmt>", page(*BUREAU)),
     Row("GET", "/bureau/settlements/<statement_id>", page(*BUREAU)),
+
+    # Complaints and return requests (API and pages). The resident's complaint is about shop 1; the return
+    # request was declined already, so accepting it is 409 and an empty answer 422: nothing changes. Shop 2's
+    # owner passes the role check and still does not find them. An assignment to nobody is refused (422).
+    Row("POST", "/api/v1/complaints", api(*RESIDENTS)),
+    Row("GET", "/api/v1/me/complaints", api(*RESIDENTS)),
+    Row("GET", "/api/v1/complaints", api(*BUREAU, *OWNERS)),  # an owner lists their own shop's
+    Row("GET", "/api/v1/complaints/<complaint_id>", api(*BUREAU, OWNER, RESIDENT, hidden=(OTHER_OWNER, OTHER_RESIDENT))),
+    Row("POST", "/api/v1/complaints/<complaint_id>/reply", api(OWNER, hidden=(OTHER_OWNER,))),
+    Row("POST", "/api/v1/complaints/<complaint_id>/assign", api(ADMIN), json={"user_id": "nobody"}),
+    Row("POST", "/api/v1/complaints/<complaint_id>/decide", api(ADMIN)),
+    Row("POST", "/api/v1/return-requests", api(*RESIDENTS)),
+    Row("GET", "/api/v1/me/return-requests", api(*RESIDENTS)),
+    Row("GET", "/api/v1/return-requests", api(*BUREAU, *OWNERS)),
+    Row("POST", "/api/v1/return-requests/<request_id>/accept", api(OWNER, hidden=(OTHER_OWNER,))),
+    Row("POST", "/api/v1/return-requests/<request_id>/decline", api(OWNER, hidden=(OTHER_OWNER,))),
+    Row("GET", "/complaints/new", resident_page(*RESIDENTS)),
+    Row("POST", "/complaints/new", resident_page(*RESIDENTS)),
+    Row("GET", "/me/complaints", resident_page(*RESIDENTS)),
+    Row("GET", "/me/return-requests/new", resident_page(*RESIDENTS)),
+    Row("POST", "/me/return-requests/new", resident_page(*RESIDENTS)),
+    Row("GET", "/merchant/complaints", page(*OWNERS)),
+    Row("POST", "/merchant/complaints/<complaint_id>/reply", page(OWNER, hidden=(OTHER_OWNER,),
+                                                                  hidden_as=NOT_FOUND_FLASHED)),
+    Row("GET", "/merchant/returns", page(*OWNERS)),
+    Row("POST", "/merchant/returns/<request_id>/accept", page(OWNER, hidden=(OTHER_OWNER,), hidden_as=NOT_FOUND_FLASHED)),
+    Row("POST", "/merchant/returns/<request_id>/decline", page(OWNER, hidden=(OTHER_OWNER,),
+                                                               hidden_as=NOT_FOUND_FLASHED)),
+    Row("GET", "/bureau/complaints", page(*BUREAU)),
+    Row("GET", "/bureau/complaints/<complaint_id>", page(*BUREAU)),
+    Row("POST", "/bureau/complaints/<complaint_id>/assign", page(ADMIN), form={"user_id": "nobody"}),
+    Row("POST", "/bureau/complaints/<complaint_id>/decide", page(ADMIN)),
+
+    # Credit record, badge, opening hours (issue #17 part D) ----------------------------------------------
+    Row("GET", "/api/v1/merchants/<merchant_id>/credit", api(OWNER, *BUREAU, hidden=(OTHER_OWNER,))),
+    # Shop 1 is too new for the badge: the admin passes the guards and meets the criteria's refusal.
+    Row("POST", "/api/v1/merchants/<merchant_id>/badge", api(ADMIN, **{ADMIN: Expect(
+        "403 not_eligible", lambda s: s.status == 403 and s.code == "not_eligible")})),
+    Row("DELETE", "/api/v1/merchants/<merchant_id>/badge", api(ADMIN)),  # no reason: 422, nothing withdrawn
+    Row("PUT", "/api/v1/merchants/<merchant_id>/opening-hours", api(OWNER, ADMIN, hidden=(OTHER_OWNER,)),
+        json={"opening_hours": None}),  # shop 1 gave no hours: nothing changes
+    Row("POST", "/bureau/merchants/<merchant_id>/badge/<any(grant, withdraw):change>", page(ADMIN),
+        args={"change": "withdraw"}),  # no reason: refused with a flash, nothing changes
+    Row("POST", "/shop/opening-hours", page(*OWNERS)),  # an empty form clears hours neither shop gave
+
+    # Public disclosure and consumption warnings (no sign-in for the public ones) ---------------------------
+    Row("GET", "/api/v1/public/merchants/<merchant_id>", anyone()),
+    Row("GET", "/api/v1/public/complaints/stats", anyone()),
+    Row("GET", "/api/v1/public/suspended", anyone()),
+    Row("GET", "/api/v1/warnings", anyone()),
+    Row("POST", "/api/v1/warnings", api(ADMIN)),  # an empty body: 422
+    # No warning has this id: the admin passes the role check and meets not_found.
+    Row("POST", "/api/v1/warnings/<warning_id>/withdraw", api(ADMIN, **{ADMIN: NOT_FOUND}),
+        args={"warning_id": "01aaaaaaaaaaaaaaaaaaaaaaaa"}),
+    Row("GET", "/shops", anyone()),
+    Row("GET", "/shops/<merchant_id>", anyone()),
+    Row("GET", "/public/complaints", anyone()),
+    Row("GET", "/public/suspended", anyone()),
+    Row("GET", "/bureau/warnings", page(*BUREAU)),
+    Row("POST", "/bureau/warnings", page(ADMIN)),  # an empty form: 422
+    Row("POST", "/bureau/warnings/<warning_id>/withdraw", page(ADMIN, **{ADMIN: NOT_FOUND_FLASHED}),
+        args={"warning_id": "01aaaaaaaaaaaaaaaaaaaaaaaa"}),
 )

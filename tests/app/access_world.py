@@ -27,6 +27,7 @@ from tests.builders import PASSWORD, latest_code, make_account, make_merchant, t
 from tests.campaign_data import T0, campaign_body
 from tests.scenario import make_resident
 from voucher_app.accounts.models import User
+from voucher_app.complaints.models import Complaint, ComplaintKind, ReturnRequest, ReturnStatus
 from voucher_app.core.extensions import db
 from voucher_app.core.roles import Role
 from voucher_app.redemptions.service import redeem
@@ -126,12 +127,22 @@ def build_world(app: Flask) -> World:
         statement = db.session.scalars(select(SettlementStatement.id)
                                        .where(SettlementStatement.merchant_id == shop_1.id)).one()
 
+        complaint = Complaint(resident_id=resident.id, merchant_id=shop_1.id, kind=ComplaintKind.quality,
+                              text="菜品不新鲜，商家拒绝处理", created_at=clock.now(),
+                              due_at=clock.now() + dt.timedelta(days=3))
+        answered = ReturnRequest(redemption_id=sales[0], resident_id=resident.id, merchant_id=shop_1.id, reason="",
+                                 status=ReturnStatus.declined, created_at=clock.now(), due_at=clock.now(),
+                                 answered_at=clock.now(), answered_by=owner_1.id, answer_text="已使用")
+        db.session.add_all([complaint, answered])
+        db.session.commit()
+
         world.ids = {t.CAMPAIGN: campaign.id, t.DRAFT: draft.id, t.CANCELLED: cancelled.id, t.SHOP_1: shop_1.id,
                      t.PENDING_SHOP: pending_shop.id, t.CASHIER_1: cashier_1.id,
                      t.CASHIER_1_NAME: cashier_1.username, t.VOUCHER: voucher,
                      t.REDEMPTION: sales[0], t.PAGE_REDEMPTION: sales[1], t.STATEMENT: statement,
                      t.PENDING_ENROLMENT: pending_enrolment.id, t.LOTTERY: lottery.id,
-                     t.LOTTERY_ROUND: lottery.rounds[0].id, t.RESIDENT_ACCOUNT: resident.id}
+                     t.LOTTERY_ROUND: lottery.rounds[0].id, t.RESIDENT_ACCOUNT: resident.id,
+                     t.COMPLAINT: complaint.id, t.RETURN_REQUEST: answered.id}
         people = {t.RESIDENT: resident, t.OTHER_RESIDENT: other_resident, t.CASHIER: cashier_1,
                   t.OTHER_CASHIER: cashier_2, t.OWNER: owner_1, t.OTHER_OWNER: owner_2, t.VIEWER: viewer,
                   t.ADMIN: admin}
