@@ -51,21 +51,27 @@ def demo_uscc(n: int, division: str) -> str:
     return first17 + check_character(first17)
 
 
+# The shops joined the platform before the autumn campaign (long enough for the credit record to
+# allow the trusted-merchant badge, which asks for 90 days).
+JOINED_BEFORE = dt.timedelta(days=120)
+
+
 def load_demo_merchants(admin: User, now: dt.datetime) -> list[str]:
     """Register, approve and enrol the demo shops that do not exist yet; return sign-in help."""
     divisions = {d.code: d.gb_code or "510800" for d in db.session.scalars(select(District))}
     campaigns = list(db.session.scalars(select(Campaign).where(
         Campaign.status.in_([CampaignStatus.scheduled, CampaignStatus.open]))))
+    joined = now - JOINED_BEFORE
     for n, (name, category, district, address, phone) in enumerate(DEMO_MERCHANTS, start=1):
         if db.session.scalars(select(Merchant.id).where(Merchant.name == name)).first():
             continue
         merchant, _owner = service.register_merchant(MerchantIn.model_validate({
             "name": name, "uscc": demo_uscc(n, divisions[district]), "category": category, "district": district,
             "address": address, "contact_phone": phone, "owner_username": f"shop{n}",
-            "owner_password": OWNER_PASSWORD}), now)
-        service.approve_merchant(merchant.id, None, admin, now)
+            "owner_password": OWNER_PASSWORD}), joined)
+        service.approve_merchant(merchant.id, None, admin, joined)
         service.add_cashier(merchant.id, StaffIn.model_validate(
-            {"username": f"cashier{n}", "password": CASHIER_PASSWORD}), admin, now)
+            {"username": f"cashier{n}", "password": CASHIER_PASSWORD}), admin, joined)
         owner = db.session.scalars(select(User).where(User.username == f"shop{n}")).one()
         for campaign in campaigns:
             if service.ineligibility(campaign, merchant):

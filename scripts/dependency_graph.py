@@ -17,7 +17,8 @@ import grimp
 
 DOMAINS = ["voucher_app.core", "voucher_app.accounts", "voucher_app.ledger", "voucher_app.scheduler", "campaigns",
            "merchants", "voucher_app.vouchers", "voucher_app.redemptions", "voucher_app.lottery",
-           "voucher_app.settlement", "voucher_app.reports", "voucher_app.community"]
+           "voucher_app.fraud", "voucher_app.complaints", "voucher_app.settlement", "voucher_app.reports",
+           "voucher_app.community", "voucher_app.disclosure"]
 ROOT = "voucher_app (root)"
 
 

@@ -14,9 +14,12 @@ from campaigns.service import city_data_file, load_city_data
 from merchants.demo import load_demo_merchants
 from voucher_app.accounts.models import User
 from voucher_app.accounts.service import create_staff
+from voucher_app.complaints.demo import load_demo_complaints
 from voucher_app.core.clock import now
 from voucher_app.core.extensions import db
 from voucher_app.core.roles import Role
+from voucher_app.disclosure.demo import load_demo_disclosure
+from voucher_app.fraud.demo import load_demo_fraud
 from voucher_app.lottery.demo import enter_demo_residents, load_demo_lottery
 from voucher_app.redemptions.demo import load_demo_activity
 from voucher_app.vouchers.issuing import publish_campaign
@@ -43,6 +46,9 @@ def load_demo() -> list[str]:
     lines += load_demo_lottery(admin, now(), publish_campaign)
     lines += load_demo_merchants(admin, now())
     lines += load_demo_activity(admin, now())
+    lines += load_demo_fraud(now())
+    lines += load_demo_complaints(admin, now())
+    lines += load_demo_disclosure(admin, now())
     enter_demo_residents(now())
     lines.append("resident: sign in at /login with any mobile number; the code appears at /dev/outbox")
     return lines
