@@ -14,15 +14,13 @@ import uuid
 from sqlalchemy import func, select
 
 from campaigns.models import Campaign
-from merchants.models import Enrolment, EnrolmentStatus, Merchant
-from voucher_app.accounts.models import User
+from merchants.models import Merchant
 from voucher_app.core.clock import city_zone
 from voucher_app.core.errors import DomainError
 from voucher_app.core.extensions import db
-from voucher_app.core.roles import Role
 from voucher_app.fraud import service
 from voucher_app.fraud.models import Flag, FlagStatus
-from voucher_app.redemptions.demo import AUTUMN
+from voucher_app.redemptions.demo import AUTUMN, enrolled_tills
 from voucher_app.redemptions.hours import within
 from voucher_app.redemptions.service import redeem
 from voucher_app.vouchers.models import Voucher, VoucherStatus
@@ -47,10 +45,10 @@ def load_demo_fraud(now: dt.datetime) -> list[str]:
 
 def _cash_out(now: dt.datetime) -> None:
     autumn = db.session.scalars(select(Campaign).where(Campaign.name == AUTUMN)).first()
-    shop = _cash_out_shop(autumn) if autumn is not None else None
-    if shop is None:
+    tills = enrolled_tills(autumn) if autumn is not None else []
+    if not tills:
         return
-    _, cashier = shop
+    _, cashier = min(tills, key=lambda till: till[0].name)  # the first shop by name: the same on every install
     rng = random.Random(17)
     unused = db.session.scalars(select(Voucher).where(Voucher.campaign_id == autumn.id,
                                                       Voucher.status == VoucherStatus.claimed,
@@ -66,14 +64,6 @@ def _cash_out(now: dt.datetime) -> None:
         except DomainError:
             continue
     service.evaluate(now, since=now - LOOKBACK)
-
-
-def _cash_out_shop(autumn: Campaign) -> tuple[Merchant, User] | None:
-    return db.session.execute(
-        select(Merchant, User).join(Enrolment, Enrolment.merchant_id == Merchant.id)
-        .join(User, (User.merchant_id == Merchant.id) & (User.role == Role.cashier))
-        .where(Enrolment.campaign_id == autumn.id, Enrolment.status == EnrolmentStatus.approved)
-        .order_by(Merchant.name)).first()
 
 
 def _evening(voucher: Voucher, campaign: Campaign, rng: random.Random, now: dt.datetime) -> dt.datetime | None:

@@ -81,6 +81,14 @@ def load_demo_activity(admin: User, now: dt.datetime) -> list[str]:
     return [line]
 
 
+def enrolled_tills(campaign: Campaign) -> list[tuple[Merchant, User]]:
+    """Each shop enrolled in ``campaign`` with a cashier of it: where the demo's sales are rung up."""
+    return [(merchant, cashier) for merchant, cashier in db.session.execute(
+        select(Merchant, User).join(Enrolment, Enrolment.merchant_id == Merchant.id)
+        .join(User, (User.merchant_id == Merchant.id) & (User.role == Role.cashier))
+        .where(Enrolment.campaign_id == campaign.id, Enrolment.status == EnrolmentStatus.approved))]
+
+
 def _residents(n: int) -> list[User]:
     people = []
     for i in range(n):
@@ -110,16 +118,9 @@ class _Story:
                                      created_at=at, reviewed_at=at, reviewed_by=self.admin.id))
         db.session.commit()
 
-    def _shops(self, campaign: Campaign) -> list[tuple[Merchant, User]]:
-        shops = db.session.execute(
-            select(Merchant, User).join(Enrolment, Enrolment.merchant_id == Merchant.id)
-            .join(User, (User.merchant_id == Merchant.id) & (User.role == Role.cashier))
-            .where(Enrolment.campaign_id == campaign.id, Enrolment.status == EnrolmentStatus.approved)).all()
-        return [(m, u) for m, u in shops]
-
     def rush(self, campaign: Campaign, release_at: dt.datetime, people: list[User], use_share: float,
              now: dt.datetime) -> None:
-        shops = self._shops(campaign)
+        shops = enrolled_tills(campaign)
         if not shops:
             return
         tiers = campaign.tiers
