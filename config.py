@@ -27,6 +27,8 @@ class Config:
     SQLALCHEMY_DATABASE_URI: str | None = None
     SQLALCHEMY_TRACK_MODIFICATIONS = False
     SQLITE_BUSY_TIMEOUT_MS = 15000
+    # NORMAL survives the process dying, not a power cut; production keeps commits through that too.
+    SQLITE_SYNCHRONOUS = "NORMAL"
 
     # The city: its data file (districts, measures, targets) and its time zone.
     CITY_DATA_FILE: str | None = None  # None = the file shipped with the project
@@ -178,6 +180,7 @@ class ProductionConfig(Config):
     TOTP_REQUIRED_FOR_ADMINS = True
     SESSION_COOKIE_SECURE = True
     REMEMBER_COOKIE_SECURE = True
+    SQLITE_SYNCHRONOUS = "FULL"
 
 
 CONFIGS = {

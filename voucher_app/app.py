@@ -67,6 +67,7 @@ from voucher_app.core.extensions import babel, csrf, db, limiter, login_manager,
 from voucher_app.core.i18n import locale_selector
 from voucher_app.core.logs import install_masking, mask_everywhere
 from voucher_app.demo import demo_command
+from voucher_app.doctor import doctor_command
 from voucher_app.fraud.cli import fraud_cli
 from voucher_app.lottery.cli import draw_cli
 from voucher_app.scheduler.cli import jobs_cli, scheduler_command
@@ -95,7 +96,7 @@ PAGE_BLUEPRINTS = (
     voucher_app.complaints.pages.pages, voucher_app.disclosure.pages.pages,
 )
 COMMANDS = (city_cli, keys_cli, jobs_cli, ledger_cli, draw_cli, fraud_cli, scheduler_command, create_admin, create_staff_command,
-            totp_cli, demo_command, serve_command)
+            totp_cli, demo_command, serve_command, doctor_command)
 
 
 def accounts_jobs(config: Mapping) -> list[Job]:
@@ -207,7 +208,7 @@ def configure_database(app: Flask) -> None:
     migrate.init_app(app, db, directory=str(MIGRATIONS_DIR), render_as_batch=True, compare_type=True)
     with app.app_context():
         if db.engine.dialect.name == "sqlite":
-            configure_sqlite(db.engine, app.config["SQLITE_BUSY_TIMEOUT_MS"])
+            configure_sqlite(db.engine, app.config["SQLITE_BUSY_TIMEOUT_MS"], app.config["SQLITE_SYNCHRONOUS"])
 
 
 def configure_extensions(app: Flask) -> None:

@@ -27,6 +27,7 @@ from sqlalchemy.engine import Engine
 from sqlalchemy.types import TypeDecorator
 from ulid import ULID
 
+from voucher_app.core.durability import SQLITE_SYNCHRONOUS_LEVELS
 from voucher_app.core.extensions import db
 
 _IMMEDIATE = "voucher_sqlite_immediate"
@@ -86,8 +87,16 @@ def keyset_page(query, id_column, cursor: str | None, limit: int, *, newest_firs
     return rows, (rows[-1].id if more else None)
 
 
-def configure_sqlite(engine: Engine, busy_timeout_ms: int) -> None:
-    """WAL, a busy timeout, foreign keys, and IMMEDIATE write transactions (SQLAlchemy's pysqlite recipe)."""
+def configure_sqlite(engine: Engine, busy_timeout_ms: int, synchronous: str = "NORMAL") -> None:
+    """WAL, a busy timeout, foreign keys, and IMMEDIATE write transactions (SQLAlchemy's pysqlite recipe).
+
+    ``synchronous``: NORMAL keeps every commit when the process dies but may lose the last ones in a
+    power cut; FULL (production's default) keeps them through that too, at one more sync per commit
+    (README, "Durability settings"; ``voucher doctor`` warns about NORMAL).
+    """
+    synchronous = synchronous.upper()
+    if synchronous not in SQLITE_SYNCHRONOUS_LEVELS:
+        raise ValueError(f"SQLITE_SYNCHRONOUS must be one of {', '.join(SQLITE_SYNCHRONOUS_LEVELS)}, not {synchronous!r}")
 
     @event.listens_for(engine, "connect")
     def _on_connect(dbapi_connection, _record):
@@ -97,7 +106,7 @@ def configure_sqlite(engine: Engine, busy_timeout_ms: int) -> None:
         cursor.execute("PRAGMA journal_mode=WAL")
         cursor.execute(f"PRAGMA busy_timeout={int(busy_timeout_ms)}")
         cursor.execute("PRAGMA foreign_keys=ON")
-        cursor.execute("PRAGMA synchronous=NORMAL")
+        cursor.execute(f"PRAGMA synchronous={synchronous}")
         cursor.close()
 
     @event.listens_for(engine, "begin")
