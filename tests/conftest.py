@@ -169,8 +169,8 @@ class LiveServer:
     """``voucher serve`` in a subprocess, on a free loopback port."""
 
     def __init__(self, database_url: str, keys_dir: Path, workers: int = 2, threads: int = 1,
-                 env: dict | None = None):
-        self.port = free_port()
+                 env: dict | None = None, port: int | None = None):
+        self.port = port or free_port()  # a port: a drill restarts the server where its clients call
         self.url = f"http://127.0.0.1:{self.port}"
         self.log = tempfile.NamedTemporaryFile("w+", prefix=f"voucher-serve-{self.port}-", suffix=".log")
         environment = {**os.environ, "VOUCHER_ENV": "testing", "DATABASE_URL": database_url,
