@@ -29,6 +29,12 @@ class Config:
     SQLITE_BUSY_TIMEOUT_MS = 15000
     # NORMAL survives the process dying, not a power cut; production keeps commits through that too.
     SQLITE_SYNCHRONOUS = "NORMAL"
+    # A request the database cannot serve now (unreachable, restarting, locked, pool exhausted) is answered
+    # 503 ``busy`` with this Retry-After at once; a new connection gives up after DATABASE_CONNECT_TIMEOUT
+    # and a request waits at most DATABASE_POOL_TIMEOUT for a pooled one, so nothing hangs.
+    BUSY_RETRY_AFTER_SECONDS = 2
+    DATABASE_CONNECT_TIMEOUT_SECONDS = 5
+    DATABASE_POOL_TIMEOUT_SECONDS = 10
 
     # The city: its data file (districts, measures, targets) and its time zone.
     CITY_DATA_FILE: str | None = None  # None = the file shipped with the project
@@ -143,6 +149,10 @@ class Config:
     RATELIMIT_ALLOW_MEMORY = False
     RATELIMIT_HEADERS_ENABLED = True
 
+    # How long a worker trusts its copy of the data versions (voucher_app/core/versions.py): a change
+    # committed by another worker or host reaches its public reads within this many seconds.
+    DATA_VERSIONS_SECONDS = 1.0
+
     # How many reverse proxies in front of the app set X-Forwarded-For/Proto/Host (0: none, and those
     # headers are ignored, since a client can send them). Per-address limits count the client's address.
     PROXY_TRUSTED_HOPS = 0
@@ -172,6 +182,7 @@ class TestingConfig(Config):
     STAFF_IDLE_SECONDS = 7 * 24 * 3600
     CLAIM_LIMIT_PER_RESIDENT = "100000/hour"
     CLAIM_LIMIT_PER_IP = "100000/hour"
+    DATA_VERSIONS_SECONDS = 0  # tests read the versions on every request: each change is seen at once
 
 
 class ProductionConfig(Config):

@@ -42,6 +42,8 @@ function init(args)
   i = id
   statuses = {}
   keyseq = 0
+  extra = {}  -- EXTRA_HEADERS: "Name: value" lines sent with every request
+  for name, value in (os.getenv("EXTRA_HEADERS") or ""):gmatch("([^:\n]+): ([^\n]*)") do extra[name] = value end
 end
 
 function request()
@@ -52,6 +54,7 @@ function request()
   local headers = {["Content-Type"] = "application/json",
                    ["Idempotency-Key"] = os.getenv("RUN_ID") .. "-" .. id .. "-" .. keyseq}
   if token ~= "-" then headers["Authorization"] = "Bearer " .. token end
+  for name, value in pairs(extra) do headers[name] = value end
   if body == "" then body = nil end
   return wrk.format(method, path, headers, body)
 end
@@ -153,22 +156,27 @@ def settle(database_url: str) -> None:
 
 
 class Server:
-    """``voucher serve`` with rate limits off, the same for every measurement of a run."""
+    """``voucher serve`` with rate limits off, the same for every measurement of a run. ``app``: another
+    WSGI app ("module:name") served by the same gunicorn command and settings instead, answering ``probe``."""
 
-    def __init__(self, database_url: str, keys_dir: Path, workers: int, threads: int):
+    def __init__(self, database_url: str, keys_dir: Path, workers: int, threads: int, app: str | None = None,
+                 probe: str = "/api/v1/health"):
+        from voucher_app.serving import gunicorn_argv
+
         self.port = free_port()
         self.url = f"http://127.0.0.1:{self.port}"
         self.log = tempfile.NamedTemporaryFile("w+", prefix="bench-serve-", suffix=".log")
         env = {**os.environ, "VOUCHER_ENV": "development", "DATABASE_URL": database_url,
                "VOUCHER_SECRET_KEY": SECRET, "VOUCHER_SIGNING_KEYS_DIR": str(keys_dir),
                "VOUCHER_RATELIMIT_ENABLED": "false"}
-        self.process = subprocess.Popen(
-            [sys.executable, "-m", "voucher_app", "serve", "--port", str(self.port), "--workers", str(workers),
-             "--threads", str(threads)], env=env, stdout=self.log, stderr=subprocess.STDOUT, cwd=ROOT)
+        command = ([sys.executable, "-m", "voucher_app", "serve", "--port", str(self.port), "--workers", str(workers),
+                    "--threads", str(threads)] if app is None else
+                   gunicorn_argv(host="127.0.0.1", port=self.port, workers=workers, threads=threads)[:-1] + [app])
+        self.process = subprocess.Popen(command, env=env, stdout=self.log, stderr=subprocess.STDOUT, cwd=ROOT)
         deadline = time.monotonic() + 30
         while time.monotonic() < deadline:
             try:
-                urllib.request.urlopen(self.url + "/api/v1/health", timeout=1).read()
+                urllib.request.urlopen(self.url + probe, timeout=1).read()
                 return
             except OSError:
                 time.sleep(0.1)
@@ -179,8 +187,10 @@ class Server:
         self.process.wait(timeout=15)
 
 
-def load(server: Server, lines: list[str], *, connections: int, seconds: float, threads: int = 2) -> LoadResult:
-    """Run wrk against ``server`` cycling through request ``lines`` ("METHOD PATH TOKEN BODY")."""
+def load(server: Server, lines: list[str], *, connections: int, seconds: float, threads: int = 2,
+         headers: dict[str, str] | None = None) -> LoadResult:
+    """Run wrk against ``server`` cycling through request ``lines`` ("METHOD PATH TOKEN BODY"), each
+    request with ``headers`` too."""
     wrk = need_wrk()
     with tempfile.TemporaryDirectory() as tmp:
         script, requests = Path(tmp) / "load.lua", Path(tmp) / "requests.txt"
@@ -188,7 +198,7 @@ def load(server: Server, lines: list[str], *, connections: int, seconds: float, 
         requests.write_text("\n".join(lines) + "\n")
         # Each wrk thread starts at its own offset and strides by the thread count.
         env = {**os.environ, "REQUESTS_FILE": str(requests), "WRK_THREADS": str(threads),
-               "RUN_ID": uuid.uuid4().hex}
+               "RUN_ID": uuid.uuid4().hex, "EXTRA_HEADERS": "".join(f"{k}: {v}\n" for k, v in (headers or {}).items())}
         out = subprocess.run([wrk, "-t", str(threads), "-c", str(connections), "-d", f"{int(seconds)}s",
                               "--latency", "-s", str(script), server.url], env=env, capture_output=True,
                              text=True, timeout=seconds + 60)

@@ -17,6 +17,7 @@ from campaigns.labels import category_labels, district_names, kind_labels, reser
 from campaigns.lifecycle import effective_status, is_editable
 from campaigns.models import Campaign, CampaignStatus
 from voucher_app.accounts.guards import page_roles_required
+from voucher_app.core import conditional
 from voucher_app.core.clock import now
 from voucher_app.core.errors import Conflict, ValidationError
 from voucher_app.core.money import yuan_text
@@ -32,15 +33,19 @@ pages = Blueprint("campaigns", __name__, template_folder="templates")
 def residents_campaigns():
     """Campaigns a resident can claim from now or soon, with what is left and the next round."""
     at = now()
-    return render_template("campaigns/residents_list.html", campaigns=availability.campaigns_for_residents(at), now=at)
+    return conditional.page(render_template("campaigns/residents_list.html",
+                                            campaigns=availability.campaigns_for_residents(at), now=at),
+                            availability.COUNTS_MAX_AGE)
 
 
 @pages.get("/campaigns/<campaign_id>")
 def residents_campaign(campaign_id: str):
+    """A campaign's page; signed in, its forms carry a claim key of their own (never shared, see ``page``)."""
     at = now()
     campaign = availability.campaign_for_residents(campaign_id, at)
-    return render_template("campaigns/residents_campaign.html", campaign=campaign, now=at, claim_key=uuid.uuid4().hex,
-                           categories=category_labels(), districts=district_names())
+    return conditional.page(render_template("campaigns/residents_campaign.html", campaign=campaign, now=at,
+                                            claim_key=uuid.uuid4().hex, categories=category_labels(),
+                                            districts=district_names()), availability.COUNTS_MAX_AGE)
 
 
 # The bureau's pages ----------------------------------------------------------------------------------

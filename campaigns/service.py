@@ -33,6 +33,7 @@ from campaigns.models import (
 )
 from campaigns.schemas import LOTTERY_FIELDS, CampaignIn, CampaignPatch, campaign_out, round_shape_errors
 from voucher_app.accounts.models import User
+from voucher_app.core import versions
 from voucher_app.core.audit import audited
 from voucher_app.core.clock import parse_iso
 from voucher_app.core.database import keyset_page, new_id, write_transaction
@@ -89,6 +90,7 @@ def _write_city_data(data: dict, districts: list, actions: list, measures: list)
         for key in ("city", "period", "source", "night_streets_named"):
             if key in data:
                 db.session.merge(CitySetting(key=key, value=data[key]))
+        versions.bump(versions.PLAN, versions.CAMPAIGNS)  # campaigns show their measures' titles
 
 
 def list_measures() -> list[dict]:
@@ -201,6 +203,7 @@ def create_campaign(data: CampaignIn, actor: User, now: dt.datetime) -> Campaign
     with audited("campaign.create", "campaign", campaign.id, actor.id, now):
         _apply(campaign, data.model_dump(exclude_unset=False))
         db.session.add(campaign)
+        versions.bump(versions.CAMPAIGNS)
     return campaign
 
 
@@ -213,6 +216,7 @@ def update_campaign(campaign_id: str, patch: CampaignPatch, actor: User, now: dt
                              status=status_label(campaign.status.value)))
         _apply(campaign, patch.model_dump(exclude_unset=True))
         campaign.updated_at = now
+        versions.bump(versions.CAMPAIGNS)
     return campaign
 
 
@@ -234,6 +238,7 @@ def publishing(campaign_id: str, actor: User, now: dt.datetime) -> Iterator[tupl
             _commit_to_seeds(campaign)
         detail["status"] = campaign.status.value
         yield campaign, detail
+        versions.bump(versions.CAMPAIGNS)
 
 
 def _commit_to_seeds(campaign: Campaign) -> None:
@@ -263,6 +268,7 @@ def cancelling(campaign_id: str, reason: str | None, actor: User,
         campaign.cancelled_at = campaign.updated_at = now
         campaign.cancel_reason = reason
         yield campaign, detail
+        versions.bump(versions.CAMPAIGNS)
 
 
 def _campaign_for_update(campaign_id: str) -> Campaign:
@@ -298,6 +304,17 @@ def list_campaigns(now: dt.datetime, *, status: str | None, include_drafts: bool
     if status:
         query = query.where(status_is(status, now))
     return keyset_page(query, Campaign.id, cursor, limit, newest_first=True, options=_loaded)
+
+
+def moments_shown() -> list[dt.datetime]:
+    """Every moment at which what anyone sees of the published campaigns changes by the clock alone —
+    a start, an end, a round's release, a lottery's entries opening — in order. Between two of them,
+    ``effective_status``, ``status_is`` and ``campaign_out`` answer the same whatever the time."""
+    published = Campaign.status != CampaignStatus.draft
+    campaigns = db.session.execute(select(Campaign.starts_at, Campaign.ends_at).where(published))
+    rounds = db.session.execute(select(Round.release_at, Round.entry_opens_at)
+                                .join(Campaign, Campaign.id == Round.campaign_id).where(published))
+    return sorted({moment for row in (*campaigns, *rounds) for moment in row if moment is not None})
 
 
 def status_is(status: str, now: dt.datetime):

@@ -11,6 +11,7 @@ import datetime as dt
 from sqlalchemy import select, update
 
 from campaigns.models import Campaign, CampaignStatus, Round
+from voucher_app.core import versions
 from voucher_app.core.database import write_transaction
 from voucher_app.core.extensions import db
 
@@ -28,6 +29,8 @@ def open_rounds(now: dt.datetime) -> dict[str, int]:
             update(Round).where(Round.opened_at.is_(None), Round.release_at <= now,
                                 Round.campaign_id.in_(select(Campaign.id).where(Campaign.status.in_(_PUBLISHED))))
             .values(opened_at=Round.release_at)).rowcount
+        if campaigns or rounds:
+            versions.bump(versions.CAMPAIGNS)
     return {"campaigns_opened": campaigns, "rounds_opened": rounds}
 
 
@@ -38,4 +41,6 @@ def close_campaigns(now: dt.datetime) -> dict[str, int]:
             update(Campaign).where(Campaign.status.in_((CampaignStatus.scheduled, CampaignStatus.open)),
                                    Campaign.ends_at <= now)
             .values(status=CampaignStatus.closed, closed_at=Campaign.ends_at)).rowcount
+        if closed:
+            versions.bump(versions.CAMPAIGNS)
     return {"campaigns_closed": closed}

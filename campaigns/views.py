@@ -1,30 +1,48 @@
-"""The city's plan and its campaigns over the JSON API. Views stay thin: parse, call a service, answer."""
+"""The city's plan and its campaigns over the JSON API. Views stay thin: parse, call a service, answer.
+
+The plan and residents' campaigns are public reads, answered conditionally (``core/conditional.py``):
+the same for every anonymous asker and every resident, so any cache may keep them — the plan for
+``PLAN_MAX_AGE`` (it changes about once a year), campaigns for ``availability.COUNTS_MAX_AGE`` (they
+show claimed counts). They vary with the language (``Accept-Language``, or the ``lang`` cookie) and
+campaigns with ``Authorization`` too: the bureau's token sees drafts, in a ``private`` answer."""
 from __future__ import annotations
 
 import datetime as dt
 
 from flask import Blueprint, jsonify, request
+from flask_babel import get_locale
 
 from campaigns import service
 from campaigns.schemas import CampaignIn, CampaignPatch, ReasonIn
 from voucher_app.accounts.guards import api_user, roles_required
+from voucher_app.core import conditional, versions
 from voucher_app.core.clock import now
-from voucher_app.core.http import listing
 from voucher_app.core.roles import BUREAU, Role
 from voucher_app.core.validation import json_body, validate
 from voucher_app.vouchers import availability, issuing
 
 api = Blueprint("campaigns_api", __name__)
 
+PLAN_MAX_AGE = 600
+PLAN = conditional.public(PLAN_MAX_AGE, vary="Accept-Language, Cookie")
+CAMPAIGNS = conditional.public(availability.COUNTS_MAX_AGE, vary="Accept-Language, Cookie, Authorization")
+BUREAU_ONLY = conditional.private(vary="Accept-Language, Cookie, Authorization")
+
+
+def _plan(read: str, items):
+    language = str(get_locale())
+    version = versions.current(versions.PLAN)
+    return conditional.answer((read, language), version, lambda: {"items": items(), "next": None}, PLAN)
+
 
 @api.get("/measures")
 def measures():
-    return listing(service.list_measures())
+    return _plan("measures", service.list_measures)
 
 
 @api.get("/districts")
 def districts():
-    return listing(service.list_districts())
+    return _plan("districts", service.list_districts)
 
 
 def _sees_drafts() -> bool:
@@ -37,17 +55,19 @@ def list_campaigns():
     at = now()
     status, cursor = request.args.get("status") or None, request.args.get("cursor")
     if not _sees_drafts():
-        return listing(*availability.campaign_list_for_residents(at, status=status, cursor=cursor,
-                                                                 limit=service.PAGE_SIZE))
+        state, build = availability.residents_page(at, status=status, cursor=cursor, limit=service.PAGE_SIZE)
+        return conditional.answer(("campaigns", status, cursor, str(get_locale())), state, build, CAMPAIGNS)
     campaigns, cursor = service.list_campaigns(at, status=status, include_drafts=True, cursor=cursor)
-    return listing(availability.with_counts(campaigns, at), cursor)
+    return conditional.answer(None, None, lambda: {"items": availability.with_counts(campaigns, at), "next": cursor},
+                              BUREAU_ONLY)
 
 
 @api.get("/campaigns/<campaign_id>")
 def get_campaign(campaign_id: str):
     if not _sees_drafts():
-        return jsonify(availability.campaign_for_residents(campaign_id, now()))
-    return jsonify(_bureau_view(campaign_id, now()))
+        state, build = availability.residents_campaign(campaign_id, now())
+        return conditional.answer(("campaign", campaign_id, str(get_locale())), state, build, CAMPAIGNS)
+    return conditional.answer(None, None, lambda: _bureau_view(campaign_id, now()), BUREAU_ONLY)
 
 
 @api.post("/campaigns")

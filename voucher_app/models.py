@@ -5,6 +5,7 @@ import voucher_app.accounts.models  # noqa: F401
 import voucher_app.complaints.models  # noqa: F401
 import voucher_app.core.audit  # noqa: F401
 import voucher_app.core.idempotency  # noqa: F401
+import voucher_app.core.versions  # noqa: F401
 import voucher_app.disclosure.models  # noqa: F401
 import voucher_app.fraud.models  # noqa: F401
 import voucher_app.ledger.models  # noqa: F401

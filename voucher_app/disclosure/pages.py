@@ -3,13 +3,14 @@ list of publicly suspended shops; and the bureau's warnings page. The public pag
 minute. Two template helpers show the warnings in force on a campaign's page and in the wallet."""
 from __future__ import annotations
 
-from flask import Blueprint, flash, make_response, redirect, render_template, request, url_for
+from flask import Blueprint, flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 from flask_login import current_user
 
 from campaigns.labels import category_labels, district_names
 from merchants import credit
 from voucher_app.accounts.guards import page_roles_required
+from voucher_app.core import conditional
 from voucher_app.core.clock import city_zone, now
 from voucher_app.core.errors import DomainError, ValidationError
 from voucher_app.core.roles import BUREAU, Role
@@ -24,12 +25,9 @@ PUBLIC_MAX_AGE = 60
 
 
 def _public(body: str):
-    """A public page: the same for everyone, so a browser or proxy may keep it a minute — unless the reader
-    is signed in (the top bar then names them)."""
-    response = make_response(body)
-    if not current_user.is_authenticated:
-        response.headers["Cache-Control"] = f"public, max-age={PUBLIC_MAX_AGE}"
-    return response
+    """A public page: the same for every anonymous reader, so a browser or proxy may keep it a minute —
+    unless it is the reader's own (signed in, or with a session: ``conditional.page``)."""
+    return conditional.page(body, PUBLIC_MAX_AGE)
 
 
 @pages.app_context_processor

@@ -29,6 +29,7 @@ from campaigns.lifecycle import effective_status, no_such_campaign
 from campaigns.models import Campaign, CampaignStatus, Round
 from voucher_app.accounts.models import User
 from voucher_app.accounts.profile import groups_of
+from voucher_app.core import versions
 from voucher_app.core.audit import AuditRecord
 from voucher_app.core.cache import Kept
 from voucher_app.core.clock import iso
@@ -157,6 +158,7 @@ def _publish_digest(rnd: Round, now: dt.datetime) -> None:
     if rnd.entries_digest is None:
         rnd.entries_digest, rnd.entry_count = draw.entries_digest(_sorted_entry_ids(rnd.id))
         db.session.execute(update(Campaign).where(Campaign.id == rnd.campaign_id).values(updated_at=now))
+        versions.bump(versions.CAMPAIGNS)
 
 
 def publish_digests(now: dt.datetime) -> int:
@@ -195,6 +197,7 @@ def draw_round(campaign_id: str, round_id: str, actor: User | None, now: dt.date
             _publish_digest(rnd, now)
             outcome = _give_vouchers(campaign, rnd, now)
             rnd.drawn_at = campaign.updated_at = now
+            versions.bump(versions.CAMPAIGNS)
             db.session.add(AuditRecord(at=now, actor_id=actor.id if actor else None, action="lottery.draw",
                                        target_type="round", target_id=rnd.id, outcome="ok", detail=outcome))
     memo.forget()

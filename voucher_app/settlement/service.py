@@ -52,6 +52,7 @@ from sqlalchemy.orm import selectinload
 from campaigns.models import Campaign, CampaignStatus
 from merchants.models import Merchant, MerchantStatus
 from voucher_app.accounts.models import User
+from voucher_app.core import versions
 from voucher_app.core.audit import AuditRecord
 from voucher_app.core.clock import city_day, city_day_bounds
 from voucher_app.core.database import new_id, write_transaction
@@ -315,6 +316,8 @@ def _mark_campaigns_settled(now: dt.datetime) -> int:
                 continue
             campaign.status, campaign.settled_at = CampaignStatus.settled, now
             done += 1
+        if done:
+            versions.bump(versions.CAMPAIGNS)
     return done
 
 

@@ -14,6 +14,7 @@ from collections import defaultdict
 from sqlalchemy import insert, select, update
 
 from campaigns.models import Campaign, Round, RoundAllocation, Tier
+from voucher_app.core import versions
 from voucher_app.core.database import new_id, write_transaction
 from voucher_app.core.extensions import db
 from voucher_app.ledger.models import LedgerEntry
@@ -82,5 +83,6 @@ def _recycle(rows) -> int:
             allocation.quantity += n
         db.session.execute(update(Round).where(Round.id == round_id).values(recycled=Round.recycled + n))
         db.session.execute(update(Tier).where(Tier.id == tier_id).values(quantity=Tier.quantity + n))
+    versions.bump(versions.CAMPAIGNS)  # a later round of the campaign grew
     db.session.flush()
     return len(minted)

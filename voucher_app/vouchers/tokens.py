@@ -218,6 +218,12 @@ def verify(token: str, now: dt.datetime) -> str:
     return named.voucher_id
 
 
+def keys_version() -> int | None:
+    """What changes whenever a key is added or retired (the keys folder's modification time, as the
+    ring itself tells other hosts' rotations): the public keys' answer is kept until it moves."""
+    return keyring()._version()
+
+
 def public_keys() -> list[dict]:
     """The verification keys, newest first, as JWK-style entries a scanner can use offline."""
     ring = keyring()

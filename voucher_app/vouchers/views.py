@@ -4,6 +4,7 @@ from __future__ import annotations
 from flask import Blueprint, Response, jsonify
 
 from voucher_app.accounts.guards import api_user, roles_required
+from voucher_app.core import conditional
 from voucher_app.core.clock import now
 from voucher_app.core.http import listing, no_store
 from voucher_app.core.idempotency import request_key
@@ -72,6 +73,11 @@ def revoke_printed_voucher(voucher_id: str):
     return "", 204
 
 
+KEYS_MAX_AGE = 60  # a scanner verifying offline meets a newly rotated key's tokens within a minute
+
+
 @api.get("/keys")
 def keys():
-    return jsonify({"keys": tokens.public_keys()})
+    """The verification keys: public, the same in every language, kept until a key is added or retired."""
+    return conditional.answer("keys", tokens.keys_version(), lambda: {"keys": tokens.public_keys()},
+                              conditional.public(KEYS_MAX_AGE))
