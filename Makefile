@@ -19,12 +19,20 @@ $(VENV)/.installed: pyproject.toml | $(BIN)/python
 	$(BIN)/pip install -q -e ".[test]"
 	touch $@
 
-install: $(VENV)/.installed translations
+# axe-core for the accessibility audit (tests/app/test_accessibility.py), pinned by its lock file and
+# reinstalled whenever that changes.
+A11Y := tests/a11y/node_modules/.package-lock.json
+$(A11Y): tests/a11y/package-lock.json
+	@command -v npm >/dev/null || scripts/system-deps.sh
+	npm ci --prefix tests/a11y --no-audit --no-fund
+	touch $@
+
+install: $(VENV)/.installed translations $(A11Y)
 
 translations: $(VENV)/.installed
 	$(BIN)/pybabel compile --statistics -d voucher_app/translations
 
-run: install
+run: $(VENV)/.installed translations
 	$(BIN)/voucher db upgrade
 	$(BIN)/voucher demo
 	@echo ""
@@ -40,16 +48,9 @@ run: install
 system-deps:
 	@scripts/system-deps.sh
 
-test: install system-deps lint
-	$(MAKE) --no-print-directory test-sqlite
-	@if [ -n "$$TEST_DATABASE_URL" ]; then \
-	  $(MAKE) --no-print-directory test-postgres; \
-	elif ls /usr/lib/postgresql/*/bin/initdb >/dev/null 2>&1; then \
-	  url=$$(scripts/test-postgres.sh start) && \
-	  TEST_DATABASE_URL=$$url $(MAKE) --no-print-directory test-postgres; \
-	else \
-	  echo "PostgreSQL is not installed: the suite ran on SQLite only (apt-get install postgresql)"; \
-	fi
+# SQLite and PostgreSQL side by side (scripts/test-both.sh): each run's output is printed when both end.
+test: system-deps install lint
+	@PYTEST_ARGS="$(PYTEST_ARGS)" scripts/test-both.sh
 
 # The import contract (pyproject.toml, [tool.importlinter]): dependencies point one way. Then ruff:
 # no unused or undefined names, imports sorted.

@@ -52,6 +52,7 @@ from voucher_app.core.errors import (
     ValidationError,
 )
 from voucher_app.core.extensions import db
+from voucher_app.core.i18n import join_list
 from voucher_app.core.roles import BUREAU, SHOP_PEOPLE, Role
 
 PAGE_SIZE = 50
@@ -428,12 +429,12 @@ def ineligibility(campaign: Campaign, merchant: Merchant) -> list[str]:
     if campaign.merchant_categories and merchant.category not in campaign.merchant_categories:
         labels = category_labels()
         reasons.append(_("The campaign is only for these kinds of shop: %(categories)s; yours is %(category)s.",
-                         categories=", ".join(labels.get(c, c) for c in campaign.merchant_categories),
+                         categories=join_list(labels.get(c, c) for c in campaign.merchant_categories),
                          category=labels.get(merchant.category, merchant.category)))
     if campaign.districts and merchant.district not in campaign.districts:
         names = district_names()
         reasons.append(_("The campaign is only for shops in %(districts)s; yours is in %(district)s.",
-                         districts=", ".join(names.get(d, d) for d in campaign.districts),
+                         districts=join_list(names.get(d, d) for d in campaign.districts),
                          district=names.get(merchant.district, merchant.district)))
     return reasons
 

@@ -9,7 +9,7 @@ from flask_login import current_user
 
 from campaigns.service import city_name, status_label
 from voucher_app.accounts.sms import outbox_enabled
-from voucher_app.core.i18n import city_datetime, iso_city
+from voucher_app.core.i18n import city_datetime, iso_city, join_list
 from voucher_app.core.money import yuan_text
 
 
@@ -72,7 +72,13 @@ def configure_templates(app: Flask) -> None:
                                  current_locale=lambda: str(get_locale()), outbox_enabled=outbox_enabled,
                                  status_label=status_label, voucher_state_label=voucher_state_label,
                                  nav_links=nav_links)
-    app.jinja_env.filters.update(city_datetime=city_datetime, iso_city=iso_city, yuan=price)
+    app.jinja_env.filters.update(city_datetime=city_datetime, iso_city=iso_city, yuan=price, join_list=join_list,
+                                 labelled=labelled)
+
+
+def labelled(code: str, labels: dict) -> str:
+    """A code's label, or the code itself: ``{{ codes|map('labelled', names)|join_list }}``."""
+    return labels.get(code, code)
 
 
 def price(cents: int | None) -> str:

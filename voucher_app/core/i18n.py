@@ -49,6 +49,21 @@ def localized(obj: object, field: str) -> str:
     return getattr(obj, f"{field}_en" if in_english() else f"{field}_zh")
 
 
+def join_list(items: Iterable[object], locale: Locale | str | None = None) -> str:
+    """Names as one phrase in the request's language (or ``locale``'s): 利州区、昭化区 / Lizhou, Zhaohua.
+
+    The separator is the one CLDR puts between the middle items of a list (Babel's
+    ``list_patterns``), used for every item: these lists name alternatives (the districts where a
+    voucher may be spent), which ``babel.lists.format_list`` would end with 和 / "and" and misstate.
+    """
+    pattern = Locale.parse(locale or get_locale()).list_patterns["standard"]["middle"]
+    words = [str(item) for item in items]
+    phrase = words[0] if words else ""
+    for word in words[1:]:
+        phrase = pattern.format(phrase, word)
+    return phrase
+
+
 def city_datetime(value: dt.datetime | None, fmt: str = "yyyy-MM-dd HH:mm") -> str:
     """A stored (UTC) time as people read it: in the city's zone, formatted for the request's language."""
     return format_datetime(to_city(value), fmt) if value else ""

@@ -39,7 +39,7 @@ from voucher_app.core.clock import iso
 from voucher_app.core.errors import InvalidToken, NotFound, PrintingUnavailable, VoucherRevoked
 from voucher_app.core.extensions import db
 from voucher_app.core.hotpath import Prepared, hot
-from voucher_app.core.i18n import city_datetime
+from voucher_app.core.i18n import city_datetime, join_list
 from voucher_app.vouchers import qr, tokens
 from voucher_app.vouchers.models import Voucher, VoucherStatus
 from voucher_app.vouchers.schemas import wallet_out
@@ -209,12 +209,12 @@ def _hours(item: dict) -> str:
     days = item["valid_weekdays"]
     if days and len(days) < 7:
         names = {1: _("Mon"), 2: _("Tue"), 3: _("Wed"), 4: _("Thu"), 5: _("Fri"), 6: _("Sat"), 7: _("Sun")}
-        text += " · " + "、".join(names[d] for d in days)
+        text += " · " + join_list(names[d] for d in days)
     return text
 
 
 def _where(item: dict) -> str:
     categories, districts = category_labels(), district_names()
-    kinds = "、".join(categories.get(c, c) for c in item["merchant_categories"]) or _("all kinds of shops")
-    places = "、".join(districts.get(d, d) for d in item["districts"]) or _("the whole city")
+    kinds = join_list(categories.get(c, c) for c in item["merchant_categories"]) or _("all kinds of shops")
+    places = join_list(districts.get(d, d) for d in item["districts"]) or _("the whole city")
     return f"{kinds} · {places}"

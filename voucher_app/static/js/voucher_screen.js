@@ -7,6 +7,7 @@
   var qrBox = screen.querySelector("[data-testid=qr]");
   var codeBox = screen.querySelector("[data-testid=typed-code]");
   var stateBox = screen.querySelector("[data-testid=voucher-state]");
+  var codePart = screen.querySelector("[data-testid=voucher-code]");  // the QR, the typed code and their hints
   var messages = {};
   // The phrases sit in a <template>, whose children live in its .content, not in the page.
   Array.prototype.forEach.call(document.getElementById("voucher-messages").content.querySelectorAll("[data-key]"), function (node) {
@@ -19,14 +20,21 @@
     clearTimeout(refreshTimer);
     clearInterval(stateTimer);
     screen.setAttribute("data-status", status);
-    if (qrBox) { qrBox.innerHTML = ""; qrBox.hidden = true; }
-    if (codeBox) { codeBox.textContent = "—"; }
+    // A used, expired or revoked voucher has no code to show: the QR's square and the typed code's
+    // line go with their hints, and the state is all that is left to read.
+    if (codePart && codePart.parentNode) { codePart.parentNode.removeChild(codePart); }
     stateBox.textContent = messages[status] || status;
     if (used) {
       stateBox.textContent += " · " + messages.used.replace("%(shop)s", used.merchant)
         .replace("%(saved)s", (used.saved_cents / 100).toFixed(2).replace(/\.00$/, ""));
     }
-    stateBox.classList.add("final");
+    stateBox.classList.add("final", "state-" + status);
+  }
+
+  // "AB12C-3DE45-1234" is read out as "A B 1 2 C, 3 D E 4 5, 1 2 3 4": a character at a time, as the
+  // cashier types it, with a pause between the groups.
+  function spoken(code) {
+    return code.split("-").map(function (group) { return group.split("").join(" "); }).join(", ");
   }
 
   function refreshQr() {
@@ -41,8 +49,12 @@
         var refresh = parseInt(response.headers.get("X-Voucher-Refresh"), 10) || 45;
         return response.text().then(function (svg) {
           qrBox.innerHTML = svg;
+          // The box is the image, named "QR code"; the drawing inside it is not a second one.
+          qrBox.querySelector("svg").setAttribute("aria-hidden", "true");
           qrBox.classList.remove("stale");
           codeBox.textContent = code;
+          codeBox.parentNode.setAttribute("role", "img");
+          codeBox.parentNode.setAttribute("aria-label", spoken(code));
           refreshTimer = setTimeout(refreshQr, refresh * 1000);
         });
       })
