@@ -27,7 +27,7 @@ from werkzeug.datastructures import MultiDict
 from campaigns import rules, service
 from campaigns.labels import category_labels, kind_labels
 from campaigns.models import Campaign, CampaignStatus
-from campaigns.schemas import LOTTERY_FIELDS, CampaignIn, CampaignPatch
+from campaigns.schemas import LOTTERY_FIELDS, MAX_CENTS, CampaignIn, CampaignPatch
 from voucher_app.accounts.profile import GROUPS
 from voucher_app.core.clock import city_zone, parse_iso, to_city
 from voucher_app.core.errors import ValidationError
@@ -78,6 +78,15 @@ UNREADABLE = (Unreadable, UnreadableAmount)  # amounts are read by ``core.money`
 
 
 # Reading inputs ---------------------------------------------------------------------------------------
+
+def parse_money(text: str) -> int | None:
+    """Yuan as typed → fen (``core.money``); None when blank. Above the API's limit it is refused here,
+    in yuan as the input asks for it: the API's own refusal names the limit in fen."""
+    cents = parse_yuan(text)
+    if cents is not None and cents > MAX_CENTS:
+        raise Unreadable(_("Must be at most ¥%(max)s.", max=yuan_text(MAX_CENTS, trim="whole")))
+    return cents
+
 
 def parse_count(text: str) -> int | None:
     """A whole number as typed; None when blank."""
@@ -286,7 +295,7 @@ class EditorForm:
         body["measure_codes"] = self.chosen.get("measure_codes", [])
         if not body["measure_codes"]:
             self._refuse("measure_codes", _("Choose at least one measure of the plan that this campaign funds."))
-        self._read(body, "budget_cents", "budget", parse_yuan, required=True)
+        self._read(body, "budget_cents", "budget", parse_money, required=True)
         self._read(body, "starts_at", "starts_at", parse_city_time, required=True)
         self._read(body, "ends_at", "ends_at", parse_city_time, required=True)
         body["merchant_categories"] = self.chosen.get("merchant_categories", [])
@@ -349,12 +358,12 @@ class EditorForm:
             row, tier = self.tiers[i], {"name": self.tiers[i].name.strip()}
             if not tier["name"]:
                 del tier["name"]
-            self._read_cell(tier, "threshold_cents", f"tiers-{i}-threshold", row.threshold, parse_yuan, default=0)
+            self._read_cell(tier, "threshold_cents", f"tiers-{i}-threshold", row.threshold, parse_money, default=0)
             if row.kind == "percent":
                 self._read_cell(tier, "percent", f"tiers-{i}-percent", row.percent, parse_count)
-                self._read_cell(tier, "cap_cents", f"tiers-{i}-cap", row.cap, parse_yuan)
+                self._read_cell(tier, "cap_cents", f"tiers-{i}-cap", row.cap, parse_money)
             else:
-                self._read_cell(tier, "discount_cents", f"tiers-{i}-discount", row.discount, parse_yuan)
+                self._read_cell(tier, "discount_cents", f"tiers-{i}-discount", row.discount, parse_money)
                 if tier.get("discount_cents") == 0:
                     self._refuse(f"tiers-{i}-discount", _("The discount must be more than 0."))
             self._read_cell(tier, "quantity", f"tiers-{i}-quantity", row.quantity, parse_count)

@@ -68,12 +68,14 @@ class ProfileForm(FlaskForm):
     id_number = TextAreaField(_l("Resident ID number (身份证号)"), filters=[_no_spaces], validators=[
         DataRequired(_l("This field is required.")), Length(max=32)],
         render_kw={"autocomplete": "off", "autocapitalize": "characters", "spellcheck": "false", "maxlength": 32,
-                   "rows": 1, "class": "id-number"})
+                   "rows": 1, "class": "id-number",
+                   "data-keep": "off"})  # never kept in the browser (static/js/keep_forms.js)
 
 
 class GroupListForm(FlaskForm):
     """The bureau's list of low-income residents' ID numbers, one per line."""
 
-    id_numbers = TextAreaField(_l("Resident ID numbers, one per line"), validators=[DataRequired()])
+    id_numbers = TextAreaField(_l("Resident ID numbers, one per line"), validators=[DataRequired()],
+                               render_kw={"data-keep": "off"})
     member = SelectField(_l("What to do"), choices=[SelectChoice("add", _l("Add them to the group")),
                                                      SelectChoice("remove", _l("Take them out of the group"))])

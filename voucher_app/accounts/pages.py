@@ -2,9 +2,13 @@
 outbox."""
 from __future__ import annotations
 
+from urllib.parse import urlsplit
+
 from flask import Blueprint, current_app, flash, redirect, render_template, request, session, url_for
 from flask_babel import gettext as _
 from flask_login import current_user, login_required, login_user, logout_user
+from flask_wtf.csrf import CSRFError
+from werkzeug.exceptions import HTTPException
 
 from campaigns.service import list_districts
 from voucher_app.accounts import profile, service, sign_ins, totp
@@ -16,14 +20,28 @@ from voucher_app.accounts.forms import (
     StaffLoginForm,
     TotpConfirmForm,
 )
-from voucher_app.accounts.guards import development_only, page_roles_required
+from voucher_app.accounts.guards import (
+    RESIDENT_SIGN_IN,
+    STAFF_SIGN_IN,
+    development_only,
+    page_roles_required,
+    sign_in_page,
+)
 from voucher_app.accounts.limits import otp_per_ip, otp_per_phone, staff_login_per_ip
 from voucher_app.accounts.models import User
 from voucher_app.accounts.sms import outbox_messages
 from voucher_app.core.clock import now
-from voucher_app.core.errors import DomainError, TotpInvalid, TotpRequired, ValidationError
+from voucher_app.core.errors import (
+    DomainError,
+    SessionExpired,
+    TotpInvalid,
+    TotpRequired,
+    ValidationError,
+    problem,
+    wants_json,
+)
 from voucher_app.core.extensions import db
-from voucher_app.core.http import local_path
+from voucher_app.core.http import local_path, referred_path
 from voucher_app.core.phones import mask_phone
 from voucher_app.core.roles import STAFF, Role
 
@@ -209,6 +227,67 @@ def _home_of(user: User) -> str:
 def _safe_next() -> str | None:
     """Only a path on this site, never another host (open redirects)."""
     return local_path(request.args.get("next"))
+
+
+# A form sent after its session ended ------------------------------------------------------------------
+
+# The sign-in forms themselves: a refused one offers its own page again, and is no place to come back to.
+_SIGN_IN_FORMS = {RESIDENT_SIGN_IN: RESIDENT_SIGN_IN, "accounts.send_code": RESIDENT_SIGN_IN,
+                  "accounts.login_with_code": RESIDENT_SIGN_IN, STAFF_SIGN_IN: STAFF_SIGN_IN}
+
+
+@pages.app_errorhandler(CSRFError)
+def _form_expired(err: CSRFError):
+    """A form whose CSRF token cannot be checked: the session cookie that held it is gone (expired,
+    cleared, another browser). Nothing is done; the person is told to sign in again (400)."""
+    return _session_expired(SessionExpired(status=400))
+
+
+@pages.app_errorhandler(SessionExpired)
+def _session_expired(err: SessionExpired):
+    """problem+json for the API and the pages' scripts; for a page, the sign-in offered with a ``next``
+    that comes back to the page the form was on, where ``static/js/keep_forms.js`` puts back what was typed."""
+    title = str(err.title)
+    if wants_json() or request.is_json:
+        return problem(err.status, err.code, title, str(err.detail or title))
+    back = return_path()
+    return render_template("session_expired.html", code=err.code, title=title, back=back,
+                           signed_in=current_user.is_authenticated,
+                           sign_ins=[(url_for(endpoint, next=back), endpoint == STAFF_SIGN_IN)
+                                     for endpoint in _sign_in_pages()]), err.status
+
+
+def return_path() -> str | None:
+    """The page to come back to after signing in again: the page the form was on (the Referer, when it
+    is a page of this site), else the form's own address, when it is a page one can open (an address
+    that only takes posts, such as ``/till/redeem``, is not); never a sign-in page."""
+    for candidate in (referred_path(request.referrer, request.host_url), request.full_path.rstrip("?")):
+        endpoint = _page_at(candidate)
+        if endpoint and endpoint not in _SIGN_IN_FORMS:
+            return candidate
+    return None
+
+
+def _page_at(path: str | None) -> str | None:
+    """The endpoint of the page a GET of ``path`` opens, if any."""
+    path = local_path(path)
+    if not path or path.startswith("/api/"):
+        return None
+    try:
+        endpoint, _args = current_app.url_map.bind(request.host).match(urlsplit(path).path, method="GET")
+    except HTTPException:
+        return None
+    return endpoint
+
+
+def _sign_in_pages() -> list[str]:
+    """The sign-in page the form's people use (both when the form is open to everyone)."""
+    if request.endpoint in _SIGN_IN_FORMS:
+        return [_SIGN_IN_FORMS[request.endpoint]]
+    roles = getattr(current_app.view_functions.get(request.endpoint or ""), "page_roles", None)
+    if roles:
+        return [sign_in_page(roles)]
+    return [RESIDENT_SIGN_IN, STAFF_SIGN_IN]
 
 
 @dev_pages.get("/dev/outbox")

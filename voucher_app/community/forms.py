@@ -19,8 +19,9 @@ class RegisterResidentForm(FlaskForm):
     # A text area, as on the profile page: the 18 characters wrap at large type instead of hiding.
     id_number = TextAreaField(_l("Resident ID number (身份证号)"), filters=[_no_spaces], validators=[Length(max=32)],
                               render_kw={"autocomplete": "off", "autocapitalize": "characters", "spellcheck": "false",
-                                         "maxlength": 32, "rows": 1, "class": "id-number"})
+                                         "maxlength": 32, "rows": 1, "class": "id-number",
+                                         "data-keep": "off"})  # never kept in the browser (static/js/keep_forms.js)
     district = SelectField(_l("District where they live"), validate_choice=False)
     phone = StringField(_l("Mobile number (optional: a family phone, or none)"), validators=[Optional()],
-                       render_kw={"inputmode": "tel", "autocomplete": "off", "maxlength": 16})
+                       render_kw={"inputmode": "tel", "autocomplete": "off", "maxlength": 16, "data-keep": "off"})
     consent = BooleanField(_l("I read the text above to the resident, and they agreed."))

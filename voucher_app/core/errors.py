@@ -5,9 +5,11 @@ A service raises a ``DomainError`` subclass carrying the stable API ``code``; th
 """
 from __future__ import annotations
 
+import sqlite3
 from typing import Any
 
-from flask import Flask, Response, current_app, json, render_template, request
+import sqlalchemy.exc
+from flask import Flask, Response, current_app, json, make_response, render_template, request
 from flask_babel import lazy_gettext as _l
 from flask_limiter.errors import RateLimitExceeded
 from werkzeug.exceptions import HTTPException
@@ -33,6 +35,17 @@ class ValidationError(DomainError):
 
 class Unauthorized(DomainError):
     code, status, title = "unauthorized", 401, _l("Please sign in first.")
+
+
+class SessionExpired(DomainError):
+    """The person's sign-in ended (or the session cookie is gone) while a form was open: 400 when the
+    form's CSRF token can no longer be checked, 401 when a page needs a sign-in that has ended."""
+
+    code, status, title = "session_expired", 401, _l("Your session has expired. Please sign in again.")
+
+    def __init__(self, detail: Any = None, *, status: int = 401, **extra: Any):
+        super().__init__(detail, **extra)
+        self.status = status
 
 
 class Forbidden(DomainError):
@@ -119,6 +132,13 @@ class NotEligible(DomainError):
 
 # Refusals at the till ---------------------------------------------------------------------------
 
+class TokenMissing(DomainError):
+    """The till was sent nothing to read: no scan and no typed code."""
+
+    code, status, title = "token_missing", 422, _l(
+        "Nothing was scanned. Scan the customer's QR code or type the code from their screen.")
+
+
 class InvalidToken(DomainError):
     code, status, title = "invalid_token", 422, _l("This QR code is not a valid voucher.")
 
@@ -178,6 +198,13 @@ class PrintingUnavailable(DomainError):
         "Printing vouchers is not available on this server right now. Please try again later.")
 
 
+class Busy(DomainError):
+    """The database cannot be reached or is saturated right now. Nothing was done: the request may be
+    sent again (with the same Idempotency-Key) after ``Retry-After`` seconds."""
+
+    code, status, title = "busy", 503, _l("The service is very busy right now. Please try again in a moment.")
+
+
 class ConfigurationError(Exception):
     """The configuration is unsafe or incomplete; the message says what to set."""
 
@@ -212,6 +239,31 @@ _HTTP_CODES = {
 }
 
 
+_SQLITE_UNAVAILABLE = ("locked", "busy", "disk", "full", "unable to open")
+_BUSY_RETRY_AFTER = "voucher.busy_retry_after"
+
+
+def keep_busy_retry_after(app: Flask) -> None:
+    """Register before Flask-Limiter: after-request functions run in reverse order, so this one runs after
+    the limiter's, which sets ``Retry-After`` on every limited response to when its window resets (up to a
+    minute) and would make a busy answer's clients wait that long instead of a moment."""
+
+    @app.after_request
+    def _busy_retry_after(response: Response) -> Response:
+        seconds = response.headers.get(_BUSY_RETRY_AFTER)
+        if seconds is not None:
+            del response.headers[_BUSY_RETRY_AFTER]
+            response.headers["Retry-After"] = seconds
+        return response
+
+
+def _unavailable(err: Exception) -> bool:
+    orig = getattr(err, "orig", None) or err
+    if isinstance(orig, sqlite3.Error):
+        return any(word in str(orig) for word in _SQLITE_UNAVAILABLE)
+    return True
+
+
 def register_error_handlers(app: Flask) -> None:
     @app.errorhandler(DomainError)
     def _domain_error(err: DomainError):
@@ -233,6 +285,30 @@ def register_error_handlers(app: Flask) -> None:
         status = err.code or 500
         code, title = _HTTP_CODES.get(status, ("error", _l("The request could not be completed.")))
         return _render(status, code, str(title))
+
+    @app.errorhandler(sqlalchemy.exc.OperationalError)
+    @app.errorhandler(sqlalchemy.exc.InterfaceError)
+    @app.errorhandler(sqlalchemy.exc.TimeoutError)
+    @app.errorhandler(sqlalchemy.exc.DisconnectionError)
+    @app.errorhandler(sqlite3.OperationalError)  # raised bare by the BEGIN IMMEDIATE of database._begin_immediate
+    def _database_unavailable(err: Exception):
+        """A lost, refused or saturated database answers fast with ``busy`` instead of a 500 or a hang:
+        the wallet and the till resend after Retry-After. What the database said is logged (its class
+        and first line: never the statement's parameters). SQLite's other operational errors (a
+        missing table …) are faults, not load: they stay 500."""
+        if not _unavailable(err):
+            return _unexpected(err)
+        reason = str(getattr(err, "orig", None) or err).splitlines()[0][:200]
+        current_app.logger.warning("database unavailable on %s %s: %s: %s", request.method, request.path,
+                                   type(getattr(err, "orig", None) or err).__name__, reason)
+        title = str(Busy.title)
+        if wants_json():
+            response = problem(Busy.status, Busy.code, title, title)
+        else:  # a page of its own: the site's usual header reads the database
+            response = make_response(render_template("busy.html", title=title), Busy.status)
+        seconds = str(current_app.config.get("BUSY_RETRY_AFTER_SECONDS", 2))
+        response.headers["Retry-After"] = response.headers[_BUSY_RETRY_AFTER] = seconds
+        return response
 
     @app.errorhandler(Exception)
     def _unexpected(err: Exception):

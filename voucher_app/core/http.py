@@ -3,6 +3,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Iterable
+from urllib.parse import urlsplit
 
 from flask import Response, jsonify
 
@@ -20,6 +21,17 @@ def local_path(target: str | None) -> str | None:
     """
     seen = re.sub(r"[\t\r\n]", "", target or "").replace("\\", "/")
     return seen if seen.startswith("/") and not seen.startswith("//") else None
+
+
+def referred_path(referrer: str | None, host_url: str) -> str | None:
+    """The path (and query) of ``referrer`` when it is a page of this site (same scheme and host as
+    ``host_url``), else None: a Referer from elsewhere never decides where we send anyone."""
+    if not referrer:
+        return None
+    seen, own = urlsplit(referrer), urlsplit(host_url)
+    if (seen.scheme, seen.netloc) != (own.scheme, own.netloc):
+        return None
+    return local_path(seen.path + (f"?{seen.query}" if seen.query else ""))
 
 
 def no_store(response: Response) -> Response:

@@ -4,13 +4,13 @@ from __future__ import annotations
 import datetime as dt
 import uuid
 
-from flask import Blueprint, flash, jsonify, redirect, render_template, request, url_for
+from flask import Blueprint, current_app, flash, jsonify, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 from flask_login import current_user
 
 from voucher_app.accounts.guards import page_roles_required
 from voucher_app.core.clock import now, to_city
-from voucher_app.core.errors import DomainError
+from voucher_app.core.errors import DomainError, TokenMissing
 from voucher_app.core.money import UnreadableAmount, parse_yuan, yuan_text
 from voucher_app.core.roles import SHOP_PEOPLE
 from voucher_app.redemptions import service
@@ -27,12 +27,25 @@ def _fen(text: str) -> int | str:
     return text if fen is None else fen
 
 
-def _till(result: dict | None = None, status: int = 200):
+def _page_message(err: DomainError) -> str:
+    """A refusal as the till says it: the bill in yuan, as its field asks for it (the API's wording is
+    about ``bill_cents``, in fen)."""
+    if any(error["field"] == "bill_cents" for error in err.errors):
+        return _("Enter the bill in yuan: more than 0 and at most ¥%(max)s, with at most two decimals.",
+                 max=yuan_text(current_app.config["REDEMPTION_MAX_BILL_CENTS"], trim="whole"))
+    if err.errors:
+        return "；".join(e["message"] for e in err.errors)
+    return str(err.detail or err.title)
+
+
+def _till(result: dict | None = None, status: int = 200, typed: dict | None = None):
+    """The till; after a refusal ``typed`` (the code and the bill as sent) stays in the fields to correct."""
     actor = current_user
     at = now()
     today = service.shop_redemptions(actor, to_city(at).date())
     in_force = [r for r in today if r.refunded_at is None]
     return render_template("redemptions/till.html", result=result, redemptions=today, key=uuid.uuid4().hex,
+                           typed=typed or {},
                            totals={"count": len(in_force), "bill": sum(r.bill_cents for r in in_force),
                                    "discount": sum(r.discount_cents for r in in_force),
                                    "payable": sum(r.payable_cents for r in in_force)},
@@ -54,7 +67,7 @@ def till_check():
     with the bill typed so far (yuan), what it would come to."""
     data = request.get_json(silent=True) or {}
     try:
-        voucher = service.describe(str(data.get("token", "")), current_user, now())
+        voucher = service.describe(_scanned(str(data.get("token", ""))), current_user, now())
     except DomainError as err:
         return jsonify({"ok": False, "code": err.code, "message": str(err.detail or err.title)})
     bill = str(data.get("bill") or "").strip()
@@ -79,16 +92,21 @@ def _preview(preview: dict | None, voucher: dict) -> dict | None:
 @pages.post("/till/redeem")
 @page_roles_required(*SHOP_PEOPLE)
 def till_redeem():
-    token = request.form.get("token", "")
+    token, bill = request.form.get("token", ""), request.form.get("bill", "")
     try:
-        body, _status = service.redeem(token, _fen(request.form.get("bill", "")), current_user, now(),
+        body, _status = service.redeem(_scanned(token), _fen(bill), current_user, now(),
                                        (request.form.get("key") or "")[:100] or None)
     except DomainError as err:
-        message = str(err.detail or err.title)
-        if err.errors:
-            message = "；".join(e["message"] for e in err.errors)
-        return _till({"ok": False, "code": err.code, "message": message}, 422 if err.status == 422 else 200)
+        return _till({"ok": False, "code": err.code, "message": _page_message(err)},
+                     422 if err.status == 422 else 200, typed={"token": token, "bill": bill})
     return _till({"ok": True, **body})
+
+
+def _scanned(token: str) -> str:
+    """The scanned or typed code; ``token_missing`` when there is none (no scan, nothing typed)."""
+    if not token.strip():
+        raise TokenMissing()
+    return token
 
 
 @pages.post("/till/redemptions/<redemption_id>/refund")

@@ -31,11 +31,17 @@
         preview.textContent = answer.preview ? answer.preview.text : "";
         preview.classList.toggle("bad", Boolean(answer.preview && answer.preview.below_threshold));
         if (!withBill) { bill.focus(); }
-      } else {
-        info.textContent = answer.message;
+      } else {  // a refusal, or the session-expired problem (title only): sending the form says the rest
+        info.textContent = answer.message || answer.title || "";
         preview.textContent = "";
       }
     }).catch(function () { info.textContent = ""; preview.textContent = ""; });
+  }
+
+  // The answer to a sale is this page at /till/redeem; put the till's own address back, so that
+  // reloading it does not send the sale again and a form sent from here comes back to /till.
+  if (location.pathname !== till.getAttribute("data-till-url") && window.history.replaceState) {
+    window.history.replaceState(null, "", till.getAttribute("data-till-url"));
   }
 
   var timer = null;
