@@ -62,7 +62,7 @@ from voucher_app.accounts.service import web_user
 from voucher_app.accounts.sms import configure_sms
 from voucher_app.core.clock import Clock, now
 from voucher_app.core.database import configure_sqlite
-from voucher_app.core.errors import ConfigurationError, register_error_handlers
+from voucher_app.core.errors import ConfigurationError, keep_busy_retry_after, register_error_handlers
 from voucher_app.core.extensions import babel, csrf, db, limiter, login_manager, migrate
 from voucher_app.core.i18n import locale_selector
 from voucher_app.core.logs import install_masking, mask_everywhere
@@ -202,8 +202,10 @@ def configure_database(app: Flask) -> None:
     if app.config["SQLALCHEMY_DATABASE_URI"].startswith("sqlite"):
         app.config.setdefault("SQLALCHEMY_ENGINE_OPTIONS", {})
     else:
-        app.config.setdefault("SQLALCHEMY_ENGINE_OPTIONS", {"pool_pre_ping": True, "pool_size": 10,
-                                                             "max_overflow": 10})
+        app.config.setdefault("SQLALCHEMY_ENGINE_OPTIONS", {
+            "pool_pre_ping": True, "pool_size": 10, "max_overflow": 10,
+            "pool_timeout": app.config["DATABASE_POOL_TIMEOUT_SECONDS"],
+            "connect_args": {"connect_timeout": app.config["DATABASE_CONNECT_TIMEOUT_SECONDS"]}})
     db.init_app(app)
     migrate.init_app(app, db, directory=str(MIGRATIONS_DIR), render_as_batch=True, compare_type=True)
     with app.app_context():
@@ -213,6 +215,7 @@ def configure_database(app: Flask) -> None:
 
 def configure_extensions(app: Flask) -> None:
     csrf.init_app(app)
+    keep_busy_retry_after(app)  # before the limiter: see its docstring
     limiter.init_app(app)
 
 

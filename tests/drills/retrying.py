@@ -26,6 +26,7 @@ class Figures:
     retries: int = 0
     network_errors: int = 0
     answers: Counter = field(default_factory=Counter)
+    slowest: float = 0.0  # the longest any one attempt took to be answered (or to fail)
     broken_at: float | None = None
     first_answer_after_break: float | None = None
     lock: threading.Lock = field(default_factory=threading.Lock, repr=False)
@@ -48,6 +49,10 @@ class Figures:
         with self.lock:
             self.network_errors += 1
 
+    def took(self, seconds: float) -> None:
+        with self.lock:
+            self.slowest = max(self.slowest, seconds)
+
     def mark_break(self) -> None:
         with self.lock:
             self.broken_at = time.monotonic()
@@ -61,10 +66,10 @@ class Figures:
         recovery = self.recovery_seconds()
         answers = ", ".join(f"{status}: {n}" for status, n in sorted(self.answers.items()))
         return (f"\n[drill] {title}: {self.requests} requests, {self.retries} retries, "
-                f"{self.network_errors} network errors, answers {{{answers}}}, "
+                f"{self.network_errors} network errors, answers {{{answers}}}, slowest attempt {self.slowest:.2f} s, "
                 f"first answer {recovery:.2f} s after the break" if recovery is not None else
                 f"\n[drill] {title}: {self.requests} requests, {self.retries} retries, "
-                f"{self.network_errors} network errors, answers {{{answers}}}")
+                f"{self.network_errors} network errors, answers {{{answers}}}, slowest attempt {self.slowest:.2f} s")
 
 
 class RetryingClient:
@@ -101,6 +106,7 @@ class RetryingClient:
             except (urllib.error.URLError, http.client.HTTPException, ConnectionError, TimeoutError, OSError):
                 self.figures.failed()
                 status, payload = None, b""
+            self.figures.took(time.monotonic() - sent_at)
             if status is not None:
                 self.figures.answered(status, sent_at)
                 if status < 500:

@@ -1,5 +1,5 @@
-"""Fault drills on the web tier (issue #21): a gunicorn worker, then the whole web tier, killed with
-SIGKILL in the middle of a claim rush and of a run of redemptions, while clients retry like the wallet
+"""Fault drills on the web tier (issue #21): a gunicorn worker and the whole web tier killed with SIGKILL
+in the middle of a claim rush, and every worker in the middle of a run of redemptions, while clients retry like the wallet
 and the till (same Idempotency-Key, back-off with jitter).
 
 Each drill ends with what a resident, a shop and the bureau would check: every 201 is in its wallet,
@@ -34,6 +34,7 @@ pytestmark = [pytest.mark.drills, pytest.mark.server]
 Q = 60
 RESIDENTS = 150
 PARALLEL = 16
+SALES = 100
 
 
 @pytest.fixture
@@ -125,7 +126,7 @@ def test_a_worker_killed_during_a_claim_rush_loses_nothing(drill_server, capsys)
     results = claim_rush(RetryingClient(server.url, figures), campaign, tokens, done)
     killer.join(timeout=5)
     report(capsys, figures, "SIGKILL of one web worker during a claim rush")
-    assert figures.broken_at is not None
+    assert figures.network_errors > 0  # the kill cut requests under way
     assert victim not in wait_for_workers(server, 2)  # gunicorn replaced it
     assert_claims_hold(http, campaign, results)
 
@@ -154,18 +155,20 @@ def test_the_whole_web_tier_killed_during_a_claim_rush_loses_nothing(drill_serve
     assert_claims_hold(http, campaign, results)
 
 
-def test_a_worker_killed_during_redemptions_redeems_each_voucher_once(drill_server, clock, capsys):
+def test_the_workers_killed_during_redemptions_redeem_each_voucher_once(drill_server, clock, capsys):
     server = drill_server[0]
     http = Http(server.url)
-    shop = LiveShop.open(http, clock, quantity=40)
-    held = [shop.claim() for _ in range(40)]
+    shop = LiveShop.open(http, clock, quantity=SALES)
+    with ThreadPoolExecutor(PARALLEL) as pool:
+        held = list(pool.map(lambda _: shop.claim(), range(SALES)))
     qrs = {voucher["id"]: shop.qr(resident, voucher) for resident, voucher in held}
-    victim = wait_for_workers(server, 2)[0]
+    victims = wait_for_workers(server, 2)  # both: a cashier's sale is under way in one of them
     figures, done, lock = Figures(), [0], threading.Lock()
     client = RetryingClient(server.url, figures)
 
     def kill():
-        os.kill(victim, signal.SIGKILL)
+        for victim in victims:
+            os.kill(victim, signal.SIGKILL)
         figures.mark_break()
 
     def redeem(item):
@@ -179,8 +182,9 @@ def test_a_worker_killed_during_redemptions_redeems_each_voucher_once(drill_serv
     with ThreadPoolExecutor(PARALLEL) as pool:
         results = list(pool.map(redeem, qrs.items()))
     killer.join(timeout=5)
-    report(capsys, figures, "SIGKILL of one web worker during redemptions")
-    assert figures.broken_at is not None
+    report(capsys, figures, "SIGKILL of every web worker (gunicorn starts new ones) during redemptions")
+    assert figures.network_errors > 0
+    assert not set(victims) & set(wait_for_workers(server, 2))
     assert [status for _v, status, _b in results] == [201] * len(qrs), results  # a retry gets the first answer
     assert {body["voucher_id"] for _v, _s, body in results} == set(qrs)
     db.session.expire_all()

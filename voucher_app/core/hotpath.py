@@ -97,7 +97,11 @@ class Hot:
     @property
     def connection(self):
         if self._connection is None:
-            fairy = self._engine().raw_connection()
+            try:
+                fairy = self._engine().raw_connection()
+            except self.dialect.loaded_dbapi.Error as err:  # the server is down or restarting: say so as SQLAlchemy would
+                raise exc.DBAPIError.instance(None, None, err, self.dialect.loaded_dbapi.Error,
+                                              connection_invalidated=True, dialect=self.dialect) from err
             fairy.detach()  # ours for the thread's life, outside the pool's count and resets
             connection = fairy.dbapi_connection
             if not self.sqlite:

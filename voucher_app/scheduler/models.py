@@ -23,5 +23,8 @@ class JobRun(db.Model):
     started_at: Mapped[dt.datetime] = mapped_column(UTCDateTime)
     finished_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime)
     outcome: Mapped[str] = mapped_column(String(16), default="running")  # running, ok, failed
+    # "host pid token" of the process running it: a scheduler starting again takes over a run whose
+    # process died (``runs.reclaim_abandoned``). Empty on runs from before the column.
+    owner: Mapped[str | None] = mapped_column(String(160))
     summary: Mapped[dict | None] = mapped_column(JSON)
     error: Mapped[str | None] = mapped_column(Text)
