@@ -54,8 +54,10 @@ class Figures:
             self.slowest = max(self.slowest, seconds)
 
     def mark_break(self) -> None:
+        """The moment the (first) part broke: recovery is counted from it."""
         with self.lock:
-            self.broken_at = time.monotonic()
+            if self.broken_at is None:
+                self.broken_at = time.monotonic()
 
     def recovery_seconds(self) -> float | None:
         if self.broken_at is None or self.first_answer_after_break is None:
@@ -99,10 +101,11 @@ class RetryingClient:
                 headers={"Content-Type": "application/json", "Accept": "application/json",
                          "Authorization": f"Bearer {token}", "Idempotency-Key": key})
             try:
-                with urllib.request.urlopen(request, timeout=self.timeout) as response:
-                    status, payload = response.status, response.read()
-            except urllib.error.HTTPError as err:
-                status, payload = err.code, err.read()
+                try:
+                    with urllib.request.urlopen(request, timeout=self.timeout) as response:
+                        status, payload = response.status, response.read()
+                except urllib.error.HTTPError as err:
+                    status, payload = err.code, err.read()  # the body may be cut off too
             except (urllib.error.URLError, http.client.HTTPException, ConnectionError, TimeoutError, OSError):
                 self.figures.failed()
                 status, payload = None, b""
