@@ -13,29 +13,32 @@ import glob
 import os
 import shlex
 import subprocess
-import threading
 import time
-from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
 import pytest
-from sqlalchemy import create_engine, func, select
+from sqlalchemy import create_engine
 
 from tests.conftest import LiveServer
 from tests.drills.retrying import Figures, RetryingClient
-from tests.drills.test_web_tier import PARALLEL, RESIDENTS, Q, assert_claims_hold, break_when, claim_rush, report
+from tests.drills.test_web_tier import (
+    RESIDENTS,
+    Q,
+    assert_claims_hold,
+    assert_sales_hold,
+    break_when,
+    claim_rush,
+    report,
+    sales_rush,
+    sold_vouchers,
+)
 from tests.http_client import Http
-from tests.redemptions.live_shop import LiveShop
 from tests.vouchers.test_claim_concurrency import open_campaign, residents
 from voucher_app.core.extensions import db
-from voucher_app.ledger.models import Account, LedgerEntry
-from voucher_app.redemptions.models import Redemption
-from voucher_app.settlement.reconciliation import check_ledger
 
 pytestmark = [pytest.mark.drills, pytest.mark.server]
 
 DURABLE = "options=-c%20synchronous_commit%3Don"
-SALES = 100
 
 
 @pytest.fixture
@@ -131,36 +134,11 @@ def test_the_database_unreachable_for_ten_seconds_is_answered_busy_at_once_and_r
 
 
 def test_postgresql_crashing_during_sales_makes_each_sale_once(crash_server, database_url, clock, capsys):
-    http = Http(crash_server.url)
-    shop = LiveShop.open(http, clock, quantity=SALES)
-    with ThreadPoolExecutor(PARALLEL) as pool:
-        held = list(pool.map(lambda _: shop.claim(), range(SALES)))
-    qrs = {voucher["id"]: shop.qr(resident, voucher) for resident, voucher in held}
-    figures, done, lock = Figures(), [0], threading.Lock()
-    client = RetryingClient(crash_server.url, figures)
-
-    def redeem(item):
-        voucher_id, qr = item
-        status, body = client.post("/api/v1/redemptions", {"token": qr, "bill_cents": 8_800}, shop.cashier)
-        with lock:
-            done[0] += 1
-        return voucher_id, status, body
-
+    shop, qrs = sold_vouchers(Http(crash_server.url), clock)
+    figures, done = Figures(), [0]
     breaker = break_when(done, 10, lambda: crash_then_start(database_url, figures))
-    with ThreadPoolExecutor(PARALLEL) as pool:
-        results = list(pool.map(redeem, qrs.items()))
+    results = sales_rush(RetryingClient(crash_server.url, figures), shop, qrs, done)
     breaker.join(timeout=90)
     report(capsys, figures, "PostgreSQL crash-restart during sales")
     assert figures.retries > 0 and 500 not in figures.answers  # the crash met sales under way: busy, then done
-    assert [status for _v, status, _b in results] == [201] * len(qrs), results
-    db.session.rollback()
-    per_voucher = dict(db.session.execute(
-        select(Redemption.voucher_id, func.count()).where(Redemption.voucher_id.in_(qrs))
-        .group_by(Redemption.voucher_id)).all())
-    assert per_voucher == dict.fromkeys(qrs, 1)
-    assert {body["id"] for _v, _s, body in results} == set(db.session.scalars(
-        select(Redemption.id).where(Redemption.voucher_id.in_(qrs))))  # every answer names a kept sale
-    payable = db.session.scalar(select(func.count()).select_from(LedgerEntry).where(
-        LedgerEntry.voucher_id.in_(qrs), LedgerEntry.to_account == Account.payable))
-    assert payable == len(qrs)
-    assert check_ledger()[1] == []
+    assert_sales_hold(qrs, results)

@@ -161,25 +161,16 @@ def test_the_whole_web_tier_killed_during_a_claim_rush_loses_nothing(drill_serve
     assert_claims_hold(http, campaign, results)
 
 
-@pytest.mark.parametrize("killed", ["workers", "tier"])
-def test_the_workers_or_the_tier_killed_during_sales_redeem_each_voucher_once(
-        drill_server, _schema, keys_dir, clock, killed, capsys):
-    server = drill_server[0]
-    http = Http(server.url)
+def sold_vouchers(http: Http, clock) -> tuple[LiveShop, dict[str, str]]:
+    """A shop open for business and SALES residents' vouchers, each with a fresh QR token."""
     shop = LiveShop.open(http, clock, quantity=SALES)
     with ThreadPoolExecutor(PARALLEL) as pool:
         held = list(pool.map(lambda _: shop.claim(), range(SALES)))
-    qrs = {voucher["id"]: shop.qr(resident, voucher) for resident, voucher in held}
-    victims = wait_for_workers(server, 2)  # both: a cashier's sale is under way in one of them
-    figures, done, lock = Figures(), [0], threading.Lock()
-    client = RetryingClient(server.url, figures)
+    return shop, {voucher["id"]: shop.qr(resident, voucher) for resident, voucher in held}
 
-    def kill():
-        if killed == "tier":
-            return kill_the_tier(drill_server, _schema, keys_dir, figures)
-        for victim in victims:
-            os.kill(victim, signal.SIGKILL)
-        figures.mark_break()
+
+def sales_rush(client: RetryingClient, shop: LiveShop, qrs: dict[str, str], done: list[int]) -> list[tuple]:
+    lock = threading.Lock()
 
     def redeem(item):
         voucher_id, qr = item
@@ -188,9 +179,45 @@ def test_the_workers_or_the_tier_killed_during_sales_redeem_each_voucher_once(
             done[0] += 1
         return voucher_id, status, body
 
-    killer = break_when(done, 10, kill)
     with ThreadPoolExecutor(PARALLEL) as pool:
-        results = list(pool.map(redeem, qrs.items()))
+        return list(pool.map(redeem, qrs.items()))
+
+
+def assert_sales_hold(qrs: dict[str, str], results: list[tuple]) -> None:
+    """Every sale answered 201 (a retry gets the first answer), each voucher redeemed and paid once, every
+    answer naming a kept sale, and the books balanced."""
+    assert [status for _v, status, _b in results] == [201] * len(qrs), results
+    assert {body["voucher_id"] for _v, _s, body in results} == set(qrs)
+    db.session.rollback()  # a fresh snapshot: the server wrote since our last read
+    per_voucher = dict(db.session.execute(
+        select(Redemption.voucher_id, func.count()).where(Redemption.voucher_id.in_(qrs))
+        .group_by(Redemption.voucher_id)).all())
+    assert per_voucher == dict.fromkeys(qrs, 1)
+    assert {body["id"] for _v, _s, body in results} == set(db.session.scalars(
+        select(Redemption.id).where(Redemption.voucher_id.in_(qrs))))
+    payable = db.session.scalar(select(func.count()).select_from(LedgerEntry).where(
+        LedgerEntry.voucher_id.in_(qrs), LedgerEntry.to_account == Account.payable))
+    assert payable == len(qrs)
+    assert check_ledger()[1] == []
+
+
+@pytest.mark.parametrize("killed", ["workers", "tier"])
+def test_the_workers_or_the_tier_killed_during_sales_redeem_each_voucher_once(
+        drill_server, _schema, keys_dir, clock, killed, capsys):
+    server = drill_server[0]
+    shop, qrs = sold_vouchers(Http(server.url), clock)
+    victims = wait_for_workers(server, 2)  # both: a cashier's sale is under way in one of them
+    figures, done = Figures(), [0]
+
+    def kill():
+        if killed == "tier":
+            return kill_the_tier(drill_server, _schema, keys_dir, figures)
+        for victim in victims:
+            os.kill(victim, signal.SIGKILL)
+        figures.mark_break()
+
+    killer = break_when(done, 10, kill)
+    results = sales_rush(RetryingClient(server.url, figures), shop, qrs, done)
     killer.join(timeout=60)
     report(capsys, figures, "SIGKILL of every web worker (gunicorn starts new ones) during sales" if killed == "workers"
            else "SIGKILL of the whole web tier (master and workers) during sales, restart")
@@ -199,14 +226,4 @@ def test_the_workers_or_the_tier_killed_during_sales_redeem_each_voucher_once(
         assert not set(victims) & set(wait_for_workers(server, 2))
     else:
         assert len(drill_server) == 2
-    assert [status for _v, status, _b in results] == [201] * len(qrs), results  # a retry gets the first answer
-    assert {body["voucher_id"] for _v, _s, body in results} == set(qrs)
-    db.session.expire_all()
-    per_voucher = dict(db.session.execute(
-        select(Redemption.voucher_id, func.count()).where(Redemption.voucher_id.in_(qrs))
-        .group_by(Redemption.voucher_id)).all())
-    assert per_voucher == dict.fromkeys(qrs, 1)  # each voucher redeemed exactly once
-    payable = db.session.scalar(select(func.count()).select_from(LedgerEntry).where(
-        LedgerEntry.voucher_id.in_(qrs), LedgerEntry.to_account == Account.payable))
-    assert payable == len(qrs)  # and paid once
-    assert check_ledger()[1] == []
+    assert_sales_hold(qrs, results)

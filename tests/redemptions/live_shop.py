@@ -10,6 +10,7 @@ from dataclasses import dataclass
 from merchants.models import Enrolment, EnrolmentStatus, MerchantStatus
 from tests.builders import PASSWORD, make_account, make_merchant, make_staff, next_phone
 from tests.http_client import Http
+from voucher_app.accounts.models import User
 from voucher_app.core.extensions import db
 from voucher_app.core.roles import Role
 
@@ -77,3 +78,18 @@ class LiveShop:
         status, body, _ = self.http.post(f"/api/v1/redemptions/{redemption['id']}/refund", {},
                                          token=by or self.owner)
         return status, body
+
+
+def till_page(browser, base_url: str, shop: LiveShop, timeout_ms: int = 10_000):
+    """A phone-sized browser (390×844, Chinese) with the shop's cashier signed in at the till: (context, page)."""
+    context = browser.new_context(viewport={"width": 390, "height": 844}, is_mobile=True, has_touch=True,
+                                  locale="zh-CN", base_url=base_url)
+    page = context.new_page()
+    page.set_default_timeout(timeout_ms)
+    page.goto("/staff/login")
+    page.get_by_label("用户名").fill(db.session.get(User, shop.cashier_id).username)
+    page.get_by_label("密码").fill(PASSWORD)
+    page.get_by_test_id("staff-sign-in").click()
+    page.get_by_test_id("who").wait_for()
+    page.goto("/till")
+    return context, page

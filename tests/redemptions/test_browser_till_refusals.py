@@ -6,11 +6,8 @@ from __future__ import annotations
 
 import pytest
 
-from tests.builders import PASSWORD
 from tests.http_client import Http
-from tests.redemptions.live_shop import LiveShop
-from voucher_app.accounts.models import User
-from voucher_app.core.extensions import db
+from tests.redemptions.live_shop import LiveShop, till_page
 
 pytestmark = pytest.mark.browser
 
@@ -22,16 +19,7 @@ def till(browser, server, clock):
     resident, voucher = shop.claim()
     status, body, _ = shop.http.get(f"/api/v1/me/vouchers/{voucher['id']}/token", token=resident)
     assert status == 200, body
-    context = browser.new_context(viewport={"width": 390, "height": 844}, is_mobile=True, has_touch=True,
-                                  locale="zh-CN", base_url=server.url)
-    page = context.new_page()
-    page.set_default_timeout(10_000)
-    page.goto("/staff/login")
-    page.get_by_label("用户名").fill(db.session.get(User, shop.cashier_id).username)
-    page.get_by_label("密码").fill(PASSWORD)
-    page.get_by_test_id("staff-sign-in").click()
-    page.get_by_test_id("who").wait_for()
-    page.goto("/till")
+    context, page = till_page(browser, server.url, shop)
     yield page, body["code"]
     context.close()
 

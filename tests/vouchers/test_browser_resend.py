@@ -13,12 +13,11 @@ import urllib.parse
 import pytest
 from sqlalchemy import func, select
 
-from tests.builders import PASSWORD, next_phone
+from tests.builders import next_phone
 from tests.http_client import Http
-from tests.redemptions.live_shop import LiveShop
+from tests.redemptions.live_shop import LiveShop, till_page
 from tests.vouchers.test_browser_claim import sign_in
 from tests.vouchers.test_claim_concurrency import open_campaign
-from voucher_app.accounts.models import User
 from voucher_app.core.extensions import db
 from voucher_app.redemptions.models import Redemption
 from voucher_app.vouchers.models import Voucher
@@ -81,16 +80,7 @@ def test_the_till_resends_a_sale_after_a_network_error_and_says_so(browser, serv
     shop = LiveShop.open(Http(server.url), clock)
     resident, voucher = shop.claim()
     _, qr, _ = shop.http.get(f"/api/v1/me/vouchers/{voucher['id']}/token", token=resident)
-    context = browser.new_context(viewport={"width": 390, "height": 844}, is_mobile=True, has_touch=True,
-                                  locale="zh-CN", base_url=server.url)
-    page = context.new_page()
-    page.set_default_timeout(15_000)
-    page.goto("/staff/login")
-    page.get_by_label("用户名").fill(db.session.get(User, shop.cashier_id).username)
-    page.get_by_label("密码").fill(PASSWORD)
-    page.get_by_test_id("staff-sign-in").click()
-    page.get_by_test_id("who").wait_for()
-    page.goto("/till")
+    context, page = till_page(browser, server.url, shop, timeout_ms=15_000)
     sent = flaky(page, "**/till/redeem", ["down", "lost", "busy"])
     page.evaluate(WATCH_STATUS)
     page.get_by_test_id("token").fill(qr["code"])
